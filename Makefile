@@ -28,7 +28,7 @@ CORE_SRCS  = $(sort $(wildcard core/*.c))
 CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
 CORE_LIB   = $(BUILD)/libicetap.a
 
-TOOL_SRCS  = $(sort $(wildcard tools/*.c))
+TOOL_SRCS  = $(sort $(wildcard tools/icetap*.c))
 TOOL_OBJS  = $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%.o)
 
 UNIT_SRCS  = $(sort $(wildcard t/unit/*.c))
