@@ -1,0 +1,85 @@
+/*
+ * Copyright (C) icetap authors
+ */
+
+
+#ifndef _NGX_HTTP_ICETAP_MODULE_H_INCLUDED_
+#define _NGX_HTTP_ICETAP_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <icetap/wal.h>
+
+
+#define NGX_HTTP_ICETAP_BUFFERED  0x80
+
+
+typedef struct {
+    ngx_str_t                  dir;
+    ngx_msec_t                 sync_interval;
+    ngx_flag_t                 sync_always;
+    off_t                      max_size;
+    off_t                      segment_size;
+    ngx_shm_zone_t            *shm_zone;
+    ngx_uint_t                 configured;      /* icetap_wal given */
+} ngx_http_icetap_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 tap;
+    size_t                     body_limit;
+    ngx_array_t               *vhost_suffixes;  /* of ngx_str_t */
+} ngx_http_icetap_loc_conf_t;
+
+
+/* shared by all workers: the clock that orders records of a key */
+typedef struct {
+    ngx_atomic_t               seq;
+} ngx_http_icetap_shctx_t;
+
+
+typedef struct {
+    ngx_uint_t                 op;              /* icetap_wal_op_e */
+    ngx_str_t                  bucket;
+    ngx_str_t                  key;
+    ngx_str_t                  version_id;      /* ?versionId= */
+    ngx_str_t                  upload_id;       /* ?uploadId= */
+    size_t                     reserved;        /* WAL bytes reserved */
+    ngx_int_t                  status;          /* of the body read */
+    ngx_buf_t                 *body;            /* held response body */
+    ngx_str_t                  request_body;    /* small bodies we parse */
+    ngx_uint_t                 vhost;           /* unsigned:1 */
+
+    unsigned                   body_read:1;
+    unsigned                   hold:1;
+    unsigned                   done:1;
+} ngx_http_icetap_ctx_t;
+
+
+extern ngx_module_t  ngx_http_icetap_module;
+
+
+/* ngx_http_icetap_wal.c: the worker's WAL writer */
+ngx_int_t ngx_http_icetap_wal_init_process(ngx_cycle_t *cycle);
+void ngx_http_icetap_wal_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_icetap_wal_init_conf(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
+ngx_int_t ngx_http_icetap_wal_reserve(ngx_http_request_t *r, size_t size);
+void ngx_http_icetap_wal_release(size_t size);
+ngx_int_t ngx_http_icetap_wal_append(ngx_http_request_t *r,
+    icetap_wal_rec_t *recs, ngx_uint_t n, size_t reserved);
+uint64_t ngx_http_icetap_wal_next_seq(void);
+const char *ngx_http_icetap_wal_failure(void);
+
+/* ngx_http_icetap_tap.c: the mutation tap */
+ngx_int_t ngx_http_icetap_tap_init(ngx_conf_t *cf);
+
+/* ngx_http_icetap_s3.c: S3 protocol helpers */
+ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message);
+
+
+#endif /* _NGX_HTTP_ICETAP_MODULE_H_INCLUDED_ */
