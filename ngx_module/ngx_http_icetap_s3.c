@@ -14,6 +14,13 @@
 #include "ngx_http_icetap_module.h"
 
 
+static ngx_int_t
+ngx_http_icetap_s3_append(icetap_buf_t *b, const char *s)
+{
+    return icetap_buf_append(b, s, ngx_strlen(s)) != ICETAP_OK;
+}
+
+
 ngx_int_t
 ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
@@ -41,18 +48,17 @@ ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_memzero(&xml, sizeof(icetap_buf_t));
 
-    if (icetap_buf_append(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                          "<Error><Code>", 51) != ICETAP_OK
+    if (ngx_http_icetap_s3_append(&xml, "<?xml version=\"1.0\" "
+                                  "encoding=\"UTF-8\"?>\n<Error><Code>")
         || icetap_xml_escape(&xml, code, ngx_strlen(code)) != ICETAP_OK
-        || icetap_buf_append(&xml, "</Code><Message>", 16) != ICETAP_OK
+        || ngx_http_icetap_s3_append(&xml, "</Code><Message>")
         || icetap_xml_escape(&xml, message, ngx_strlen(message)) != ICETAP_OK
-        || icetap_buf_append(&xml, "</Message><Resource>", 20) != ICETAP_OK
+        || ngx_http_icetap_s3_append(&xml, "</Message><Resource>")
         || icetap_xml_escape(&xml, (char *) resource.data, resource.len)
            != ICETAP_OK
-        || icetap_buf_append(&xml, "</Resource><RequestId>", 22)
-           != ICETAP_OK
+        || ngx_http_icetap_s3_append(&xml, "</Resource><RequestId>")
         || icetap_buf_append(&xml, rid.data, rid.len) != ICETAP_OK
-        || icetap_buf_append(&xml, "</RequestId></Error>", 20) != ICETAP_OK)
+        || ngx_http_icetap_s3_append(&xml, "</RequestId></Error>"))
     {
         icetap_buf_free(&xml);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -157,6 +157,7 @@ static ngx_http_icetap_hdr_map_t  ngx_http_icetap_resp_map[] = {
     RESP("x-amz-server-side-encryption-aws-kms-key-id", kms_key_id),
     RESP("x-amz-server-side-encryption-bucket-key-enabled", bucket_key),
     RESP("x-amz-request-id", request_id),
+    RESP("x-amzn-requestid", request_id),
     RESP("x-amz-copy-source-version-id", copy_source_version_id),
     RESP("location", location),
     { ngx_null_string, 0 }
@@ -191,6 +192,7 @@ ngx_http_icetap_tap_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_icetap_handler(ngx_http_request_t *r)
 {
+    u_char                      *p, msg[256];
     size_t                       reserve;
     ngx_int_t                    rc;
     ngx_uint_t                   op;
@@ -238,9 +240,14 @@ ngx_http_icetap_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_icetap_wal_reserve(r, reserve) != NGX_OK) {
+        p = ngx_snprintf(msg, sizeof(msg) - 1,
+                         "icetap cannot record mutations right now (%s); "
+                         "the request was not forwarded, retry later",
+                         ngx_http_icetap_wal_failure());
+        *p = '\0';
+
         rc = ngx_http_icetap_s3_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "ServiceUnavailable",
-                                      ngx_http_icetap_wal_failure());
+                                      "ServiceUnavailable", (char *) msg);
         ngx_http_finalize_request(r, rc);
         return NGX_DONE;
     }
@@ -926,7 +933,8 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
         v = rs.checksum_algorithm;
     }
 
-    if (v.len) {
+    if (v.len && icetap_wal_record_type(ctx->op)[0] == 'C') {
+        /* an object's checksum: deletes and tag requests only sum bodies */
         s.data = ngx_pnalloc(r->pool, v.len);
         if (s.data == NULL) {
             return NGX_ERROR;
@@ -1142,6 +1150,8 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
 
     proto.meta = rq.meta.elts;
     proto.nmeta = rq.meta.nelts;
+    proto.tags = tags.elts;
+    proto.ntags = tags.nelts;
 
     if (ctx->op == ICETAP_WAL_OP_PUT_TAGGING
         || ctx->op == ICETAP_WAL_OP_DELETE_MULTI
@@ -1158,9 +1168,6 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
         }
 
     } else {
-        proto.tags = tags.elts;
-        proto.ntags = tags.nelts;
-
         rec = ngx_array_push(&recs);
         if (rec == NULL) {
             return NGX_ERROR;
@@ -1206,7 +1213,7 @@ ngx_http_icetap_record_body(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
     icetap_wal_rec_t *proto, ngx_array_t *recs)
 {
     ngx_str_t                   *e, doc;
-    ngx_uint_t                   i, j, failed;
+    ngx_uint_t                   i, j, n, failed;
     icetap_rc                    rc;
     ngx_array_t                 *requested;
     icetap_error_t               err;
@@ -1322,10 +1329,25 @@ ngx_http_icetap_record_body(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
 
         e = x.errors->elts;
         rec = requested->elts;
+        n = recs->nelts;
 
         for (i = 0; i < requested->nelts; i++) {
 
+            /* some stores list what they deleted even when asked not to */
+
             failed = 0;
+
+            for (j = 0; j < n; j++) {
+                d = (icetap_wal_rec_t *) recs->elts + j;
+
+                if (d->key.len == rec[i].key.len
+                    && ngx_memcmp(d->key.data, rec[i].key.data, d->key.len)
+                       == 0)
+                {
+                    failed = 1;
+                    break;
+                }
+            }
 
             for (j = 0; j < x.errors->nelts; j++) {
                 if (e[j].len == rec[i].key.len
