@@ -896,10 +896,6 @@ icetap_wal_reader_end(icetap_wal_reader_t *r, uint64_t *bad_frames,
         *torn_at = r->torn_at;
     }
 
-    if (r->end == ICETAP_WAL_END_CORRUPT || r->end == ICETAP_WAL_END_SEALED) {
-        return r->end;
-    }
-
     return r->bad_frames ? ICETAP_WAL_END_CORRUPT : r->end;
 }
 
