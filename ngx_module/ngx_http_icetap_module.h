@@ -53,6 +53,16 @@ typedef struct {
     ngx_str_t                  request_body;    /* small bodies we parse */
     ngx_uint_t                 vhost;           /* unsigned:1 */
 
+    /* the fields of a POST upload form that precede the file */
+    ngx_str_t                  form_key;
+    ngx_str_t                  form_filename;
+    ngx_str_t                  form_storage_class;
+    ngx_str_t                  form_tagging;
+    ngx_str_t                  form_requester;
+    ngx_array_t               *form_meta;       /* icetap_kv_t */
+    off_t                      form_size;
+    ngx_uint_t                 form_ok;         /* unsigned:1 */
+
     unsigned                   body_read:1;
     unsigned                   hold:1;
     unsigned                   done:1;

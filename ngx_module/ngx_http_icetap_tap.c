@@ -22,12 +22,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <icetap/form.h>
 #include <icetap/xml.h>
 
 #include "ngx_http_icetap_module.h"
 
 
 #define NGX_HTTP_ICETAP_RESERVE     (64 * 1024)
+#define NGX_HTTP_ICETAP_FORM_WINDOW (64 * 1024)
 
 
 /* facts taken from request and response headers in one pass each */
@@ -97,6 +99,12 @@ static ngx_int_t ngx_http_icetap_arg(ngx_str_t *args, const char *name,
 static void ngx_http_icetap_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_icetap_copy_request_body(ngx_http_request_t *r,
     ngx_http_icetap_ctx_t *ctx);
+static void ngx_http_icetap_read_form(ngx_http_request_t *r,
+    ngx_http_icetap_ctx_t *ctx);
+static ngx_int_t ngx_http_icetap_body_range(ngx_http_request_t *r,
+    off_t offset, size_t len, u_char *dst);
+static int ngx_http_icetap_form_field(void *data, const char *name,
+    const char *value, size_t len);
 static void ngx_http_icetap_cleanup(void *data);
 static ngx_int_t ngx_http_icetap_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_icetap_body_filter(ngx_http_request_t *r,
@@ -120,6 +128,8 @@ static ngx_uint_t ngx_http_icetap_has_header(ngx_http_request_t *r,
     const char *name);
 static ngx_int_t ngx_http_icetap_post_key(ngx_http_request_t *r,
     ngx_http_icetap_ctx_t *ctx, ngx_str_t *location, ngx_str_t *key);
+static ngx_int_t ngx_http_icetap_form_tags(ngx_http_request_t *r,
+    ngx_http_icetap_ctx_t *ctx, ngx_array_t *tags);
 static int ngx_http_icetap_xml_handler(void *data, icetap_xml_event_e ev,
     const char **path, int depth, const char *text, size_t len);
 
@@ -269,7 +279,9 @@ ngx_http_icetap_handler(ngx_http_request_t *r)
                    "icetap: %s bucket:\"%V\" key:\"%V\" reserved:%uz",
                    icetap_wal_op_name(op), &ctx->bucket, &ctx->key, reserve);
 
-    if (op != ICETAP_WAL_OP_PUT_TAGGING && op != ICETAP_WAL_OP_DELETE_MULTI) {
+    if (op != ICETAP_WAL_OP_PUT_TAGGING && op != ICETAP_WAL_OP_DELETE_MULTI
+        && op != ICETAP_WAL_OP_POST)
+    {
         return NGX_DECLINED;
     }
 
@@ -294,7 +306,16 @@ ngx_http_icetap_body_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_icetap_module);
 
-    if (ngx_http_icetap_copy_request_body(r, ctx) != NGX_OK) {
+    if (ctx->op == ICETAP_WAL_OP_POST) {
+        /*
+         * The upload itself is in the body (spooled to a temporary file
+         * when large): only the fields before the file and the closing
+         * delimiter are read.  A form we cannot read is still forwarded;
+         * the store judges it, and the record asks for enrichment.
+         */
+        ngx_http_icetap_read_form(r, ctx);
+
+    } else if (ngx_http_icetap_copy_request_body(r, ctx) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -367,6 +388,246 @@ ngx_http_icetap_copy_request_body(ngx_http_request_t *r,
     ctx->request_body.len = p - ctx->request_body.data;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_icetap_read_form(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
+{
+    off_t               total, tail_off;
+    size_t              head_len, tail_len, end;
+    u_char             *head, *tail, *p, *q;
+    ngx_str_t          *ct;
+    ngx_buf_t          *b;
+    ngx_chain_t        *cl;
+    icetap_error_t      err;
+    icetap_form_file_t  file;
+    char                boundary[80];
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return;
+    }
+
+    total = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        total += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    if (icetap_form_boundary((char *) ct->data, ct->len, boundary,
+                             sizeof(boundary), &err)
+        != ICETAP_OK)
+    {
+        goto unreadable;
+    }
+
+    ctx->form_meta = ngx_array_create(r->pool, 4, sizeof(icetap_kv_t));
+    if (ctx->form_meta == NULL) {
+        return;
+    }
+
+    head_len = (size_t) ngx_min(total, NGX_HTTP_ICETAP_FORM_WINDOW);
+
+    head = ngx_pnalloc(r->pool, head_len);
+    if (head == NULL) {
+        return;
+    }
+
+    if (ngx_http_icetap_body_range(r, 0, head_len, head) != NGX_OK) {
+        return;
+    }
+
+    if (icetap_form_parse((char *) head, head_len, boundary,
+                          ngx_http_icetap_form_field, ctx, &file, &err)
+        != ICETAP_OK)
+    {
+        goto unreadable;
+    }
+
+    tail_len = (size_t) ngx_min(total, NGX_HTTP_ICETAP_FORM_WINDOW);
+    tail_off = total - tail_len;
+
+    tail = ngx_pnalloc(r->pool, tail_len);
+    if (tail == NULL) {
+        return;
+    }
+
+    if (ngx_http_icetap_body_range(r, tail_off, tail_len, tail) != NGX_OK) {
+        return;
+    }
+
+    if (icetap_form_file_end((char *) tail, tail_len, total,
+                             file.file_offset, boundary, &end, &err)
+        != ICETAP_OK)
+    {
+        goto unreadable;
+    }
+
+    if (ctx->form_key.len == 0) {
+        return;
+    }
+
+    ctx->form_size = end - file.file_offset;
+
+    /* S3 replaces ${filename} in the key with the uploaded file's name */
+
+    p = ngx_strlcasestrn(ctx->form_key.data,
+                         ctx->form_key.data + ctx->form_key.len,
+                         (u_char *) "${filename}", 11 - 1);
+
+    if (p) {
+        q = ngx_pnalloc(r->pool, ctx->form_key.len - 11
+                                 + ngx_strlen(file.filename));
+        if (q == NULL) {
+            return;
+        }
+
+        end = p - ctx->form_key.data;
+        p = ngx_cpymem(q, ctx->form_key.data, end);
+        p = ngx_cpymem(p, file.filename, ngx_strlen(file.filename));
+        p = ngx_cpymem(p, ctx->form_key.data + end + 11,
+                       ctx->form_key.len - end - 11);
+
+        ctx->form_key.data = q;
+        ctx->form_key.len = p - q;
+    }
+
+    ctx->form_ok = 1;
+
+    return;
+
+unreadable:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "icetap: POST upload form to bucket \"%V\" not read: %s",
+                  &ctx->bucket, err.msg);
+}
+
+
+static int
+ngx_http_icetap_form_field(void *data, const char *name, const char *value,
+    size_t len)
+{
+    ngx_http_icetap_ctx_t  *ctx = data;
+
+    size_t        n;
+    u_char       *p, *q;
+    ngx_str_t    *dst;
+    icetap_kv_t  *kv;
+
+    n = ngx_strlen(name);
+    dst = NULL;
+
+    if (n > 11 && ngx_strncasecmp((u_char *) name, (u_char *) "x-amz-meta-",
+                                  11) == 0)
+    {
+        kv = ngx_array_push(ctx->form_meta);
+        if (kv == NULL) {
+            return 1;
+        }
+
+        p = ngx_pnalloc(ctx->form_meta->pool, n - 11 + len);
+        if (p == NULL) {
+            return 1;
+        }
+
+        ngx_strlow(p, (u_char *) name + 11, n - 11);
+        ngx_memcpy(p + n - 11, value, len);
+
+        kv->key.data = (char *) p;
+        kv->key.len = n - 11;
+        kv->value.data = (char *) p + n - 11;
+        kv->value.len = len;
+
+        return 0;
+    }
+
+    if (ngx_strcasecmp((u_char *) name, (u_char *) "key") == 0) {
+        dst = &ctx->form_key;
+
+    } else if (ngx_strcasecmp((u_char *) name,
+                              (u_char *) "x-amz-storage-class") == 0)
+    {
+        dst = &ctx->form_storage_class;
+
+    } else if (ngx_strcasecmp((u_char *) name, (u_char *) "tagging") == 0) {
+        dst = &ctx->form_tagging;
+
+    } else if (ngx_strcasecmp((u_char *) name,
+                              (u_char *) "x-amz-credential") == 0)
+    {
+        q = ngx_strlchr((u_char *) value, (u_char *) value + len, '/');
+        if (q) {
+            len = q - (u_char *) value;
+        }
+
+        dst = &ctx->form_requester;
+
+    } else if (ngx_strcasecmp((u_char *) name,
+                              (u_char *) "AWSAccessKeyId") == 0)
+    {
+        dst = &ctx->form_requester;
+    }
+
+    if (dst == NULL) {
+        return 0;
+    }
+
+    dst->data = ngx_pnalloc(ctx->form_meta->pool, len);
+    if (dst->data == NULL) {
+        return 1;
+    }
+
+    ngx_memcpy(dst->data, value, len);
+    dst->len = len;
+
+    return 0;
+}
+
+
+/* copies [offset, offset + len) of the read request body into dst */
+
+static ngx_int_t
+ngx_http_icetap_body_range(ngx_http_request_t *r, off_t offset, size_t len,
+    u_char *dst)
+{
+    off_t         pos, size, from, n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    pos = 0;
+
+    for (cl = r->request_body->bufs; cl && len; cl = cl->next) {
+        b = cl->buf;
+        size = b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+
+        if (offset >= pos + size) {
+            pos += size;
+            continue;
+        }
+
+        from = offset - pos;
+        n = ngx_min((off_t) len, size - from);
+
+        if (b->in_file) {
+            if (ngx_read_file(b->file, dst, n, b->file_pos + from) != n) {
+                return NGX_ERROR;
+            }
+
+        } else {
+            ngx_memcpy(dst, b->pos + from, n);
+        }
+
+        dst += n;
+        len -= n;
+        offset += n;
+        pos += size;
+    }
+
+    return len ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -1078,8 +1339,36 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
         break;
 
     case ICETAP_WAL_OP_POST:
-        proto.flags |= ICETAP_WAL_F_DM_KNOWN | ICETAP_WAL_F_ENRICH;
+        proto.flags |= ICETAP_WAL_F_DM_KNOWN;
         rq.meta.nelts = 0;
+
+        if (ctx->form_ok) {
+            proto.flags |= ICETAP_WAL_F_SIZE | ICETAP_WAL_F_META
+                           | ICETAP_WAL_F_TAGS | ICETAP_WAL_F_STORAGE_CLASS
+                           | ICETAP_WAL_F_LAST_MODIFIED;
+            proto.key.data = (char *) ctx->form_key.data;
+            proto.key.len = ctx->form_key.len;
+            proto.size = ctx->form_size;
+            proto.last_modified_us = proto.time_us;
+            rq.storage_class = ctx->form_storage_class;
+            rq.meta = *ctx->form_meta;
+
+            if (ctx->form_requester.len) {
+                proto.requester.data = (char *) ctx->form_requester.data;
+                proto.requester.len = ctx->form_requester.len;
+            }
+
+            if (ctx->form_tagging.len
+                && ngx_http_icetap_form_tags(r, ctx, &tags) != NGX_OK)
+            {
+                proto.flags &= ~ICETAP_WAL_F_TAGS;
+                proto.flags |= ICETAP_WAL_F_ENRICH;
+            }
+
+            break;
+        }
+
+        proto.flags |= ICETAP_WAL_F_ENRICH;
 
         if (ngx_http_icetap_post_key(r, ctx, &rs.location, &s) != NGX_OK) {
             return NGX_ERROR;
@@ -1398,7 +1687,7 @@ ngx_http_icetap_record_body(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
             rec->etag.len = x.etag.len;
         }
 
-        if (ctx->op == ICETAP_WAL_OP_POST && x.key.len) {
+        if (ctx->op == ICETAP_WAL_OP_POST && x.key.len && !ctx->form_ok) {
             rec->key.data = (char *) x.key.data;
             rec->key.len = x.key.len;
         }
@@ -1718,6 +2007,46 @@ ngx_http_icetap_scan_headers(ngx_list_t *headers,
             }
         }
     }
+}
+
+
+/* the <Tagging> document of a POST form's "tagging" field */
+
+static ngx_int_t
+ngx_http_icetap_form_tags(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
+    ngx_array_t *tags)
+{
+    icetap_rc                   rc;
+    icetap_error_t              err;
+    icetap_wal_rec_t            proto;
+    ngx_http_icetap_xml_ctx_t   x;
+
+    ngx_memzero(&x, sizeof(x));
+    ngx_memzero(&proto, sizeof(proto));
+
+    x.r = r;
+    x.proto = &proto;
+    x.kvs = tags;
+
+    x.recs = ngx_array_create(r->pool, 1, sizeof(icetap_wal_rec_t));
+    x.errors = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
+
+    if (x.recs == NULL || x.errors == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = icetap_xml_walk((char *) ctx->form_tagging.data,
+                         ctx->form_tagging.len, ngx_http_icetap_xml_handler,
+                         &x, &err);
+
+    if (rc != ICETAP_OK || x.failed) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "icetap: POST upload \"tagging\" field not read: %s",
+                      rc != ICETAP_OK ? err.msg : "out of memory");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
