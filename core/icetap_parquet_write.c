@@ -1854,11 +1854,17 @@ icetap_pq_bytes(icetap_pq_writer_t *w, const void *p, size_t n)
 
     case ICETAP_PQ_PHYS_INT32:
     case ICETAP_PQ_PHYS_INT64:
-        if (node->type == ICETAP_PQ_DECIMAL && n > 0 && n <= 8) {
-            u = (((const uint8_t *) p)[0] & 0x80) ? ~(uint64_t) 0 : 0;
+        if (node->type == ICETAP_PQ_DECIMAL && n > 0) {
+            if (icetap_pq_decimal_bytes(w, field, p, n, buf, 8)
+                != ICETAP_OK)
+            {
+                return w->failed;
+            }
 
-            for (i = 0; i < n; i++) {
-                u = (u << 8) | ((const uint8_t *) p)[i];
+            u = 0;
+
+            for (i = 0; i < 8; i++) {
+                u = (u << 8) | buf[i];
             }
 
             i64 = (int64_t) u;

@@ -11,7 +11,7 @@
  * SPEC is {"codec":..., "page_size":..., "row_group_size":...,
  * "dict_size":..., "no_dictionary":..., "schema":[Iceberg fields],
  * "rows":[[value per top-level field], ...]}.  Values: numbers or decimal
- * strings for integers, numbers or "NaN"/"Infinity"/"-Infinity" for
+ * strings for integers, numbers or "NaN", "Infinity", "-Infinity" for
  * floats, unscaled integers as strings for decimals, hex for binary and
  * fixed, canonical text for uuids, objects by field name for structs,
  * arrays for lists, [[key, value], ...] for maps.
@@ -100,6 +100,39 @@ unhex(const char *s, uint8_t *out, size_t cap)
     }
 
     return n;
+}
+
+
+/* a decimal integer string as 16 bytes of big-endian two's complement */
+
+static void
+dec_bytes(const char *s, uint8_t *out)
+{
+    int  i, neg, carry;
+
+    memset(out, 0, 16);
+    neg = *s == '-';
+    s += neg;
+
+    for ( ; *s >= '0' && *s <= '9'; s++) {
+        carry = *s - '0';
+
+        for (i = 15; i >= 0; i--) {
+            carry += out[i] * 10;
+            out[i] = (uint8_t) carry;
+            carry >>= 8;
+        }
+    }
+
+    if (neg) {
+        carry = 1;
+
+        for (i = 15; i >= 0; i--) {
+            carry += (uint8_t) ~out[i];
+            out[i] = (uint8_t) carry;
+            carry >>= 8;
+        }
+    }
 }
 
 
@@ -348,6 +381,15 @@ put_value(icetap_pq_writer_t *w, json_t *t, json_t *v)
     case ICETAP_PQ_UUID:
         n = unhex(str, buf, sizeof(buf));
         return icetap_pq_bytes(w, buf, n) == ICETAP_OK ? 0 : -1;
+
+    case ICETAP_PQ_DECIMAL:
+        if (str) {
+            dec_bytes(str, buf);
+            return icetap_pq_bytes(w, buf, 16) == ICETAP_OK ? 0 : -1;
+        }
+
+        return icetap_pq_int64(w, json_integer_value(v)) == ICETAP_OK
+               ? 0 : -1;
 
     default:
         if (str) {
