@@ -274,6 +274,15 @@ ngx_http_icetap_wal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+#if (NGX_THREADS)
+    /* grouped fsyncs run on the default thread pool, off the event loop */
+
+    imcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+    if (imcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+#endif
+
     ngx_str_set(&name, "icetap");
 
     imcf->shm_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,

@@ -24,6 +24,9 @@ typedef struct {
     off_t                      max_size;
     off_t                      segment_size;
     ngx_shm_zone_t            *shm_zone;
+#if (NGX_THREADS)
+    ngx_thread_pool_t         *thread_pool;     /* for grouped fsync */
+#endif
     ngx_uint_t                 configured;      /* icetap_wal given */
 } ngx_http_icetap_main_conf_t;
 

@@ -35,6 +35,12 @@
 
 typedef struct {
     ngx_fd_t                      fd;
+    ngx_err_t                     err;
+} ngx_http_icetap_wal_sync_ctx_t;
+
+
+typedef struct {
+    ngx_fd_t                      fd;
     u_char                        path[NGX_MAX_PATH];
     off_t                         off;         /* next write offset */
     off_t                         alloc;       /* space allocated */
@@ -45,6 +51,10 @@ typedef struct {
     ngx_msec_t                    retry_at;
     const char                   *failure;
     ngx_event_t                   sync_ev;
+#if (NGX_THREADS)
+    ngx_thread_task_t            *sync_task;
+    ngx_uint_t                    sync_running;
+#endif
     ngx_http_icetap_main_conf_t  *imcf;
     ngx_http_icetap_shctx_t      *sh;
     ngx_log_t                    *log;
@@ -59,6 +69,10 @@ static ngx_int_t ngx_http_icetap_wal_write(ngx_http_icetap_wal_t *wal,
     u_char *buf, size_t len, off_t off);
 static void ngx_http_icetap_wal_sync_handler(ngx_event_t *ev);
 static void ngx_http_icetap_wal_sync(ngx_http_icetap_wal_t *wal);
+#if (NGX_THREADS)
+static void ngx_http_icetap_wal_sync_thread(void *data, ngx_log_t *log);
+static void ngx_http_icetap_wal_sync_done(ngx_event_t *ev);
+#endif
 
 
 static ngx_http_icetap_wal_t  ngx_http_icetap_wal;
@@ -116,6 +130,19 @@ ngx_http_icetap_wal_init_process(ngx_cycle_t *cycle)
     wal->sync_ev.data = wal;
     wal->sync_ev.log = cycle->log;
     wal->sync_ev.cancelable = 1;
+
+#if (NGX_THREADS)
+    wal->sync_task = ngx_thread_task_alloc(cycle->pool,
+                                       sizeof(ngx_http_icetap_wal_sync_ctx_t));
+    if (wal->sync_task == NULL) {
+        return NGX_ERROR;
+    }
+
+    wal->sync_task->handler = ngx_http_icetap_wal_sync_thread;
+    wal->sync_task->event.handler = ngx_http_icetap_wal_sync_done;
+    wal->sync_task->event.data = wal;
+    wal->sync_task->event.log = cycle->log;
+#endif
 
     /*
      * A failure here is not fatal: the worker serves reads and refuses
@@ -511,11 +538,90 @@ ngx_http_icetap_wal_dir_size(ngx_http_icetap_wal_t *wal)
 }
 
 
+/*
+ * The grouped fsync of "sync=TIME": a thread syncs a duplicate of the
+ * segment's descriptor, so a roll that closes the segment meanwhile does
+ * not disturb it.  Records appended while it runs are synced next time.
+ */
+
 static void
 ngx_http_icetap_wal_sync_handler(ngx_event_t *ev)
 {
+#if (NGX_THREADS)
+    ngx_fd_t                         fd;
+    ngx_http_icetap_wal_t           *wal;
+    ngx_http_icetap_wal_sync_ctx_t  *ctx;
+
+    wal = ev->data;
+
+    if (wal->imcf->thread_pool && wal->fd != NGX_INVALID_FILE) {
+
+        if (wal->sync_running || !wal->dirty) {
+            return;
+        }
+
+        fd = dup(wal->fd);
+
+        if (fd != -1) {
+            ctx = wal->sync_task->ctx;
+            ctx->fd = fd;
+            ctx->err = 0;
+
+            if (ngx_thread_task_post(wal->imcf->thread_pool, wal->sync_task)
+                == NGX_OK)
+            {
+                wal->sync_running = 1;
+                wal->dirty = 0;
+                return;
+            }
+
+            (void) close(fd);
+        }
+    }
+#endif
+
     ngx_http_icetap_wal_sync(ev->data);
 }
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_icetap_wal_sync_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_icetap_wal_sync_ctx_t  *ctx = data;
+
+    if (fdatasync(ctx->fd) == -1) {
+        ctx->err = ngx_errno;
+    }
+
+    (void) close(ctx->fd);
+}
+
+
+static void
+ngx_http_icetap_wal_sync_done(ngx_event_t *ev)
+{
+    ngx_http_icetap_wal_t           *wal;
+    ngx_http_icetap_wal_sync_ctx_t  *ctx;
+
+    wal = ev->data;
+    ctx = wal->sync_task->ctx;
+
+    wal->sync_running = 0;
+
+    if (ctx->err) {
+        ngx_log_error(NGX_LOG_ALERT, wal->log, ctx->err,
+                      "icetap: fdatasync() of WAL segment failed");
+        wal->dirty = 1;
+    }
+
+    if (wal->dirty && !wal->sync_ev.timer_set && !ngx_exiting) {
+        ngx_add_timer(&wal->sync_ev, wal->imcf->sync_interval);
+    }
+}
+
+#endif
 
 
 static void
