@@ -804,6 +804,14 @@ icetap_pq_value(icetap_pq_writer_t *w, icetap_pq_wcol_t *c, const uint8_t *p,
         c->idx[c->nidx++] = e;
         c->plain_est += n + prefix;
 
+        /* mostly distinct values: stop paying for the dictionary early */
+
+        if (c->nidx == 4096 && !c->dict_checked && c->ndict * 4 > c->nidx * 3)
+        {
+            c->dict_full = 1;
+            w->need_flush = 1;
+        }
+
         if (c->nidx * 2 > w->conf.page_size) {
             w->need_flush = 1;
         }
