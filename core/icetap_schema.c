@@ -471,13 +471,13 @@ icetap_struct_from_json(const json_t *j, icetap_type_t *t, int depth,
     }
 
     for (i = 0; i < n; i++) {
+        t->nfields++;
+
         rc = icetap_field_from_json(json_array_get(fields, i), &t->fields[i],
                                     depth + 1, err);
         if (rc != ICETAP_OK) {
             return rc;
         }
-
-        t->nfields++;
     }
 
     return ICETAP_OK;

@@ -955,7 +955,7 @@ icetap_bytes_compare(const uint8_t *a, size_t alen, const uint8_t *b,
 {
     int  c;
 
-    c = memcmp(a, b, icetap_min(alen, blen));
+    c = (alen && blen) ? memcmp(a, b, icetap_min(alen, blen)) : 0;
 
     if (c != 0) {
         return c;
