@@ -974,7 +974,13 @@ ngx_http_icetap_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     for (cl = in; cl; cl = cl->next) {
         if (ngx_http_icetap_hold(r, ctx, cl->buf) != NGX_OK) {
-            return NGX_ERROR;
+            ctx->hold = 0;
+            ctx->done = 1;
+
+            /* nothing was sent yet: the client gets a retryable 502 */
+            return ngx_http_filter_finalize_request(r,
+                                                    &ngx_http_icetap_module,
+                                                    NGX_HTTP_BAD_GATEWAY);
         }
 
         if (cl->buf->last_buf || cl->buf->last_in_chain) {
@@ -1583,19 +1589,25 @@ ngx_http_icetap_record_body(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
                           &ctx->bucket, rc != ICETAP_OK ? err.msg
                                                         : "out of memory");
 
-            if (ctx->op == ICETAP_WAL_OP_PUT_TAGGING
-                || ctx->op == ICETAP_WAL_OP_DELETE_MULTI)
-            {
+            if (ctx->op == ICETAP_WAL_OP_DELETE_MULTI) {
+                /* which keys went is unknown: the client must not
+                 * believe the deletes happened unrecorded */
                 return NGX_ERROR;
             }
 
-            /* the status said success: record what the headers tell */
+            /*
+             * The status said success: record what the headers tell and
+             * leave the rest to the helper's lookup.
+             */
+
             rec = ngx_array_push(recs);
             if (rec == NULL) {
                 return NGX_ERROR;
             }
 
             *rec = *proto;
+            rec->flags &= ~ICETAP_WAL_F_TAGS;
+            rec->flags |= ICETAP_WAL_F_ENRICH;
             return NGX_OK;
         }
     }
