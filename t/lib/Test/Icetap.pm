@@ -332,7 +332,8 @@ sub _check_logs {
 
     # a block that expects log lines may see [error] ones
     my $allow = @expect ? 1 : 0;
-    my @bad = $env->log_problems(allow_error => $allow ? 1 : 0);
+    my @bad = $env->log_problems(allow_error => $allow ? 1 : 0,
+                                 allow_kill => defined $b->workers_may_change);
 
     Test::More::ok(!@bad, "$name - no alert/crit/emerg"
                    . ($allow ? '' : '/error') . " in the log")
