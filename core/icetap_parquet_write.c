@@ -589,7 +589,7 @@ icetap_pq_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
 {
     int  r;
 
-    r = memcmp(a, b, icetap_min(alen, blen));
+    r = alen && blen ? memcmp(a, b, icetap_min(alen, blen)) : 0;
 
     if (r != 0) {
         return r;
@@ -1107,8 +1107,14 @@ icetap_pq_chunk_stats(icetap_pq_wcol_t *c, icetap_pq_chunk_t *m)
             return ICETAP_NOMEM;
         }
 
-        memcpy(m->min, c->bmin.data, c->bmin.len);
-        memcpy(m->max, c->bmax.data, c->bmax.len);
+        if (c->bmin.len) {
+            memcpy(m->min, c->bmin.data, c->bmin.len);
+        }
+
+        if (c->bmax.len) {
+            memcpy(m->max, c->bmax.data, c->bmax.len);
+        }
+
         m->min_len = (uint32_t) c->bmin.len;
         m->max_len = (uint32_t) c->bmax.len;
         break;
