@@ -53,6 +53,8 @@ icetap_store_get(icetap_store_t *s, const char *key, int64_t offset,
 {
     icetap_rc  rc;
 
+    icetap_error_clear(err);
+
     rc = icetap_store_check_key(key, err);
     if (rc != ICETAP_OK) {
         return rc;
@@ -100,6 +102,8 @@ icetap_store_put(icetap_store_t *s, const char *key,
 {
     icetap_rc                rc;
     icetap_store_put_opts_t  none;
+
+    icetap_error_clear(err);
 
     rc = icetap_store_check_key(key, err);
     if (rc != ICETAP_OK) {
@@ -164,6 +168,8 @@ icetap_store_head(icetap_store_t *s, const char *key,
 {
     icetap_rc  rc;
 
+    icetap_error_clear(err);
+
     rc = icetap_store_check_key(key, err);
     if (rc != ICETAP_OK) {
         return rc;
@@ -179,6 +185,8 @@ icetap_store_list(icetap_store_t *s, const icetap_store_list_opts_t *opts,
 {
     icetap_store_list_opts_t  none;
 
+    icetap_error_clear(err);
+
     if (opts == NULL) {
         memset(&none, 0, sizeof(none));
         opts = &none;
@@ -192,6 +200,8 @@ icetap_rc
 icetap_store_delete(icetap_store_t *s, const char *key, icetap_error_t *err)
 {
     icetap_rc  rc;
+
+    icetap_error_clear(err);
 
     rc = icetap_store_check_key(key, err);
     if (rc != ICETAP_OK) {
@@ -208,6 +218,8 @@ icetap_store_delete_batch(icetap_store_t *s, const char *const *keys,
 {
     size_t     i;
     icetap_rc  rc;
+
+    icetap_error_clear(err);
 
     for (i = 0; i < n; i++) {
         rc = icetap_store_check_key(keys[i], err);

@@ -271,6 +271,8 @@ icetap_fs_stat_obj(int fd, const char *key, icetap_store_obj_t *obj,
     icetap_rc     rc;
     struct stat   st;
 
+    icetap_store_obj_init(obj);
+
     if (fstat(fd, &st) != 0) {
         return icetap_error_sys(err, ICETAP_IO, errno, "stat \"%s\"", key);
     }

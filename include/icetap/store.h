@@ -31,7 +31,10 @@ typedef struct {
 } icetap_kv_t;
 
 
-/* what head (and get) report about an object */
+/*
+ * What head (and get) report about an object.  They initialise it, so
+ * free it with icetap_store_obj_free after each use.
+ */
 
 typedef struct {
     int64_t         size;

@@ -42,7 +42,7 @@ main(void)
         return 0;
     }
 
-    suite_run(open_fs, 3 * 1024 * 1024 + 17);
+    suite_run(open_fs, 3 * 1024 * 1024 + 17, 1);
 
     s = icetap_store_fs_create(root, &err);
 

@@ -37,6 +37,7 @@ typedef struct {
     const char      *key;
     const char      *if_match;
     int              id;
+    int              round;
     icetap_rc        rc;
     pthread_barrier_t  *barrier;
 } suite_racer_t;
@@ -136,7 +137,9 @@ suite_racer(void *arg)
     opts.if_match = r->if_match;
     opts.if_none_match = r->if_match == NULL;
 
-    snprintf(body, sizeof(body), "racer %d", r->id);
+    /* bodies differ from race to race: an equal body keeps its ETag */
+
+    snprintf(body, sizeof(body), "racer %d of race %d", r->id, r->round);
 
     pthread_barrier_wait(r->barrier);
 
@@ -149,22 +152,32 @@ suite_racer(void *arg)
 }
 
 
+/*
+ * strict: exactly one racer wins.  Otherwise (a store whose conditional
+ * writes are check-then-act, like moto's threaded server) every racer
+ * must end in success or a conflict and at least one must win.
+ */
+
 static void
 suite_race(suite_open_pt open, const char *key, const char *if_match,
-    const char *what)
+    const char *what, int strict)
 {
     int                 i, won, lost;
     pthread_t           t[2];
     suite_racer_t       r[2];
     pthread_barrier_t   b;
 
+    static int          round;
+
     pthread_barrier_init(&b, NULL, 2);
+    round++;
 
     for (i = 0; i < 2; i++) {
         r[i].open = open;
         r[i].key = key;
         r[i].if_match = if_match;
         r[i].id = i;
+        r[i].round = round;
         r[i].rc = ICETAP_ERROR;
         r[i].barrier = &b;
         pthread_create(&t[i], NULL, suite_racer, &r[i]);
@@ -181,13 +194,19 @@ suite_race(suite_open_pt open, const char *key, const char *if_match,
 
     pthread_barrier_destroy(&b);
 
-    ok(won == 1 && lost == 1, "%s: one racer wins, one conflicts "
-       "(%d won, %d lost)", what, won, lost);
+    if (strict) {
+        ok(won == 1 && lost == 1, "%s: one racer wins, one conflicts "
+           "(%d won, %d lost)", what, won, lost);
+
+    } else {
+        ok(won >= 1 && won + lost == 2, "%s: racers win or conflict "
+           "(%d won, %d lost)", what, won, lost);
+    }
 }
 
 
 static void
-suite_run(suite_open_pt open, size_t big)
+suite_run(suite_open_pt open, size_t big, int strict)
 {
     char                      etag[ICETAP_STORE_ETAG_LEN];
     char                      etag2[ICETAP_STORE_ETAG_LEN];
@@ -308,14 +327,14 @@ suite_run(suite_open_pt open, size_t big)
 
     /* two racers */
 
-    suite_race(open, "race/create", NULL, "If-None-Match race");
+    suite_race(open, "race/create", NULL, "If-None-Match race", strict);
 
     rc = icetap_store_head(s, "race/create", &obj, &err);
     is_int(rc, ICETAP_OK, "race winner's object exists");
     snprintf(etag, sizeof(etag), "%s", obj.etag);
     icetap_store_obj_free(&obj);
 
-    suite_race(open, "race/create", etag, "If-Match race");
+    suite_race(open, "race/create", etag, "If-Match race", strict);
 
     /* list */
 
