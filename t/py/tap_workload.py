@@ -76,14 +76,27 @@ class Workload:
             b = 'taph-' + tag
             self.buckets.append(b)
             self.clients[b] = vs3
-        self.s3.create_bucket(Bucket=self.buckets[0])
-        self.s3.put_bucket_versioning(
-            Bucket=self.buckets[0],
-            VersioningConfiguration={'Status': 'Enabled'})
+        self.setup(self.s3.create_bucket, Bucket=self.buckets[0])
+        self.setup(self.s3.put_bucket_versioning, Bucket=self.buckets[0],
+                   VersioningConfiguration={'Status': 'Enabled'})
         for b in self.buckets[1:]:
-            self.s3.create_bucket(Bucket=b)
+            self.setup(self.s3.create_bucket, Bucket=b)
         # client-side model: bucket -> key -> list of live version ids
         self.model = {b: {} for b in self.buckets}
+
+    def setup(self, fn, **kw):
+        """Bucket set-up is not tapped: retried when a worker is killed."""
+        for attempt in range(10):
+            try:
+                return fn(**kw)
+            except botocore.exceptions.BotoCoreError:
+                continue
+            except botocore.exceptions.ClientError as e:
+                if e.response['Error']['Code'] in (
+                        'BucketAlreadyOwnedByYou', 'BucketAlreadyExists'):
+                    return None
+                raise
+        raise RuntimeError('set-up failed 10 times')
 
     def emit(self, rec):
         self.out.write(json.dumps(rec, sort_keys=True) + '\n')
@@ -101,10 +114,8 @@ class Workload:
         except botocore.exceptions.ClientError as e:
             self.counts['rejected'] += 1
             return None
-        except (botocore.exceptions.EndpointConnectionError,
-                botocore.exceptions.ConnectionClosedError,
-                botocore.exceptions.ReadTimeoutError,
-                botocore.exceptions.ConnectionError) as e:
+        except botocore.exceptions.BotoCoreError as e:
+            # connection lost: the store may or may not have done it
             self.counts['ambiguous'] += 1
             rec['outcome'] = 'ambiguous'
             self.emit(rec)
