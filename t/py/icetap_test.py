@@ -145,3 +145,18 @@ class Recorder:
         json.dump(self.steps, sys.stdout, indent=1, sort_keys=True,
                   ensure_ascii=False)
         sys.stdout.write("\n")
+
+
+def signed_headers(method, url, headers=None):
+    """SigV4 headers (UNSIGNED-PAYLOAD) for a request sent by hand."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    h = dict(headers or {})
+    h["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+    req = AWSRequest(method=method, url=url, headers=h)
+    creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"],
+                        os.environ["AWS_SECRET_ACCESS_KEY"])
+    S3SigV4Auth(creds, "s3", "us-east-1").add_auth(req)
+    return dict(req.headers.items())
