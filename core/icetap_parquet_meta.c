@@ -1849,6 +1849,10 @@ icetap_pq_meta_decode(const uint8_t *p, size_t len, icetap_pq_meta_t *m,
                 return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
             }
 
+            /* every slot is freed by icetap_pq_meta_free(), even after a
+             * failure in the middle of the list */
+            m->nkv = 2 * (size_t) n;
+
             for (i = 0; i < n; i++) {
                 if (icetap_tr_begin(tr) != ICETAP_OK) {
                     return ICETAP_INVALID;
@@ -1881,8 +1885,6 @@ icetap_pq_meta_decode(const uint8_t *p, size_t len, icetap_pq_meta_t *m,
                 if (m->kv[2 * i] == NULL) {
                     return icetap_tr_fail(tr, "key_value without a key");
                 }
-
-                m->nkv += 2;
             }
             break;
 

@@ -12,6 +12,10 @@
 #include "icetap_parquet.h"
 
 
+#define ICETAP_PQ_MAX_PAGE          (1 << 30)
+#define ICETAP_PQ_MAX_PAGE_VALUES   (1 << 26)
+
+
 struct icetap_pq_reader_s {
     icetap_pq_read_pt       read;
     void                   *ctx;
@@ -1148,6 +1152,19 @@ icetap_pq_read_column(icetap_pq_reader_t *r, int rg, int leaf,
             return icetap_error_set(err, ICETAP_INVALID,
                                     "parquet: page of column \"%s\" runs "
                                     "past its chunk", x.node->name);
+        }
+
+        /* bounds no real writer comes near; they keep a forged header
+         * from asking for gigabytes */
+
+        if (ph.usize > ICETAP_PQ_MAX_PAGE
+            || ph.num_values > ICETAP_PQ_MAX_PAGE_VALUES)
+        {
+            return icetap_error_set(err, ICETAP_UNSUPPORTED,
+                                    "parquet: page of %d bytes, %d values "
+                                    "in column \"%s\" is too large",
+                                    (int) ph.usize, (int) ph.num_values,
+                                    x.node->name);
         }
 
         switch (ph.type) {

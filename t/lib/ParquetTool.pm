@@ -8,6 +8,9 @@ use File::Spec;
 
 sub build {
     my ($root, $dir) = @_;
+
+    # sanitizer reports fail the tool and so the test
+    $ENV{UBSAN_OPTIONS} //= 'halt_on_error=1:print_stacktrace=1';
     my $build = $ENV{ICETAP_BUILD} // 'build';
     $build = "$root/$build" unless $build =~ m{^/};
     my $lib = "$build/libicetap.a";
