@@ -94,6 +94,56 @@ test_serial_races(void)
 }
 
 
+static icetap_rc
+fill_q(void *ctx, void *buf, size_t size, size_t *n)
+{
+    size_t  *left = ctx;
+
+    *n = icetap_min(size, *left);
+    memset(buf, 'q', *n);
+    *left -= *n;
+
+    return ICETAP_OK;
+}
+
+
+static void
+test_conditional_multipart(void)
+{
+    size_t                   left;
+    icetap_rc                rc;
+    icetap_error_t           err;
+    icetap_store_t          *s;
+    icetap_store_obj_t       obj;
+    icetap_store_source_t    src;
+    icetap_store_put_opts_t  opts;
+
+    s = open_s3();
+
+    memset(&opts, 0, sizeof(opts));
+    opts.if_none_match = 1;
+    left = 11 * 1024 * 1024;
+    src.read = fill_q;
+    src.ctx = &left;
+    src.size = -1;
+
+    rc = icetap_store_put(s, "dir/a.json", &src, &opts, NULL, &err);
+    ok(rc == ICETAP_CONFLICT && err.http_status == 412,
+       "multipart If-None-Match on an existing key: %s", err.msg);
+
+    rc = icetap_store_head(s, "dir/a.json", &obj, &err);
+    ok(rc == ICETAP_OK && obj.size == 7, "existing object untouched");
+    icetap_store_obj_free(&obj);
+
+    left = 11 * 1024 * 1024;
+    rc = icetap_store_put(s, "mp/new", &src, &opts, NULL, &err);
+    is_int(rc, ICETAP_OK, "multipart If-None-Match on a new key: %s",
+           err.msg);
+
+    icetap_store_destroy(s);
+}
+
+
 static void
 test_errors(void)
 {
@@ -296,6 +346,7 @@ main(void)
         test_serial_races();
     }
 
+    test_conditional_multipart();
     test_errors();
     test_virtual_hosted();
 
