@@ -984,6 +984,7 @@ icetap_pq_flush_page(icetap_pq_writer_t *w, icetap_pq_wcol_t *c)
                 && c->dict.len + c->nidx * bw / 8 >= c->plain_est))
         {
             c->dict_mode = 0;
+            c->dict_full = 0;
         }
 
         c->dict_checked = 1;
