@@ -65,7 +65,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard include/icetap/*.h tools/*.h)
 $(BUILD)/icetap: $(TOOL_OBJS) $(CORE_LIB)
 	$(CC) $(CFLAGS_SAN) -o $@ $(TOOL_OBJS) $(CORE_LIB) $(ICETAP_LIBS)
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(CORE_LIB)
+$(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ICETAP_CFLAGS) -Icore -o $@ $< $(CORE_LIB) $(ICETAP_LIBS)
 
