@@ -14,7 +14,7 @@ use JSON::PP ();
 use Test::Icetap::Env;
 use Test::Icetap::HTTP qw(http_request sigv4_sign uri_escape_s3);
 
-our @EXPORT = qw(run_tests env s3_direct s3_gw create_bucket put_object
+our @EXPORT = qw(run_tests env s3_direct s3_gw s3_raw create_bucket put_object
                  wal_records uri_escape_s3 json_decode json_encode
                  explain note subtest done_testing);
 
@@ -52,6 +52,16 @@ sub s3_direct {
 sub s3_gw {
     my ($method, $path, %o) = @_;
     return _s3($env->port, $method, $path, %o);
+}
+
+
+# s3_raw(BYTES, %opts): raw bytes straight to the store (to compare what
+# the store answers to the same malformed request)
+
+sub s3_raw {
+    my ($data, %o) = @_;
+    return Test::Icetap::HTTP::http_raw(port => $env->s3_port, data => $data,
+                                        timeout => $o{timeout} // 10, %o);
 }
 
 
