@@ -273,7 +273,7 @@ icetap_kvs_set(icetap_kvs_t *m, const char *key, const char *value)
 {
     char         *k, *v;
     size_t        i;
-    icetap_kv_t  *items;
+    icetap_kvs_item_t  *items;
 
     v = icetap_md_strdup(value);
     if (v == NULL) {
@@ -289,7 +289,7 @@ icetap_kvs_set(icetap_kvs_t *m, const char *key, const char *value)
     }
 
     k = icetap_md_strdup(key);
-    items = icetap_md_grow(m->items, m->n, sizeof(icetap_kv_t));
+    items = icetap_md_grow(m->items, m->n, sizeof(icetap_kvs_item_t));
 
     if (k == NULL || items == NULL) {
         icetap_free(k);
@@ -316,7 +316,7 @@ icetap_kvs_remove(icetap_kvs_t *m, const char *key)
             icetap_free(m->items[i].key);
             icetap_free(m->items[i].value);
             memmove(&m->items[i], &m->items[i + 1],
-                    (m->n - i - 1) * sizeof(icetap_kv_t));
+                    (m->n - i - 1) * sizeof(icetap_kvs_item_t));
             m->n--;
             return ICETAP_OK;
         }

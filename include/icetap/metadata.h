@@ -33,10 +33,10 @@
 typedef struct {
     char                     *key;
     char                     *value;
-} icetap_kv_t;
+} icetap_kvs_item_t;
 
 typedef struct {
-    icetap_kv_t              *items;
+    icetap_kvs_item_t        *items;
     size_t                    n;
 } icetap_kvs_t;
 
