@@ -418,8 +418,9 @@ sub reload {
     my $deadline = time + ($o{timeout} // 20);
     while (time < $deadline) {
         my @w = $self->worker_pids;
-        return $self if @w == $self->{workers} && !grep { $old{$_} } @w
-                        && !grep { kill 0, $_ } keys %old;
+        my $stale = grep { $old{$_} } @w;
+        my $alive = grep { kill 0, $_ } keys %old;
+        return $self if @w == $self->{workers} && !$stale && !$alive;
         sleep 0.02;
     }
 
