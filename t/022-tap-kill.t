@@ -42,6 +42,7 @@ for my $c (1 .. $clients) {
         delete $ENV{LD_PRELOAD};
         open STDOUT, '>', "$sr/client$c.out" or POSIX::_exit(127);
         open STDERR, '>&', \*STDOUT;
+        no warnings 'exec';
         exec 'python3', "$FindBin::Bin/py/tap_workload.py", '--ops', $ops,
              '--seed', 9000 + $c, '--out', "$sr/truth$c.jsonl";
         POSIX::_exit(127);
