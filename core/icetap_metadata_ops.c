@@ -1088,9 +1088,11 @@ icetap_metadata_expire_snapshots(icetap_table_metadata_t *md,
         json_decref(md->snapshot_log[i].extra);
     }
 
-    memmove(md->snapshot_log, md->snapshot_log + cut,
-            (md->nsnapshot_log - cut) * sizeof(icetap_snapshot_log_t));
-    md->nsnapshot_log -= cut;
+    if (cut) {
+        memmove(md->snapshot_log, md->snapshot_log + cut,
+                (md->nsnapshot_log - cut) * sizeof(icetap_snapshot_log_t));
+        md->nsnapshot_log -= cut;
+    }
 
     json_decref(md->statistics);
     json_decref(md->partition_statistics);
