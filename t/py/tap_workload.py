@@ -299,7 +299,7 @@ class Workload:
 
     def op_failing(self):
         b, c, k = self.pick()
-        choice = self.rng.randrange(5)
+        choice = self.rng.randrange(6)
         rec = dict(op='failing', bucket=b, key=k, expect='rejected')
         if choice == 0:
             self.call(rec, self.s3.put_object, Bucket='no-such-bucket-icetap',
@@ -314,9 +314,17 @@ class Workload:
         elif choice == 3:
             self.call(rec, c.put_object_tagging, Bucket=b, Key='never-existed',
                       Tagging={'TagSet': [{'Key': 'a', 'Value': 'b'}]})
-        else:
+        elif choice == 4:
             self.call(rec, self.s3.delete_objects, Bucket='no-such-bucket-icetap',
                       Delete={'Objects': [{'Key': k}]})
+        else:
+            # a conditional put on a key that exists: 412
+            live = [key for key, v in self.model[b].items()
+                    if v and not v[-1].get('is_delete_marker')]
+            if live:
+                rec['key'] = live[0]
+                self.call(rec, c.put_object, Bucket=b, Key=live[0],
+                          Body=b'never', IfNoneMatch='*')
 
     def run(self, n):
         ops = [(self.op_put, 35), (self.op_copy, 10), (self.op_delete, 14),
