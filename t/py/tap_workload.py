@@ -323,8 +323,17 @@ class Workload:
                     if v and not v[-1].get('is_delete_marker')]
             if live:
                 rec['key'] = live[0]
-                self.call(rec, c.put_object, Bucket=b, Key=live[0],
-                          Body=b'never', IfNoneMatch='*')
+                r = self.call(rec, c.put_object, Bucket=b, Key=live[0],
+                              Body=b'never', IfNoneMatch='*')
+                if r is not None:
+                    # the model was wrong (an ambiguous delete happened)
+                    rec = dict(op='PutObject', bucket=b, key=live[0],
+                               e_tag=r['ETag'], size=5, user_metadata={},
+                               object_tags={}, storage_class='STANDARD',
+                               is_delete_marker=False,
+                               version_id=r.get('VersionId'))
+                    self.model[b].setdefault(live[0], []).append(rec)
+                    self.accepted(rec)
 
     def run(self, n):
         ops = [(self.op_put, 35), (self.op_copy, 10), (self.op_delete, 14),
