@@ -14,6 +14,7 @@ use File::Basename qw(dirname basename);
 use File::Path qw(make_path remove_tree);
 use File::Spec;
 use JSON::PP ();
+use Fcntl qw(:flock);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
@@ -23,6 +24,7 @@ use Test::Icetap::Moto;
 our $ROOT = abs_path(dirname(__FILE__) . '/../../../..');
 
 my @live;    # started environments, stopped at exit
+my $main_pid = $$;
 
 
 sub root { $ROOT }
@@ -55,11 +57,29 @@ sub nginx_binary {
 }
 
 
+# t/servroot-<test file name>; when another run of the same test file
+# holds it (several people running the suite in one tree), a private
+# t/servroot-<name>-<pid> that is removed at exit
+
+my ($servroot, $servroot_lock, $servroot_private);
+
 sub default_servroot {
     return $ENV{TEST_NGINX_SERVROOT} if $ENV{TEST_NGINX_SERVROOT};
+    return $servroot if $servroot;
+
     (my $name = basename($0)) =~ s/\.t$//;
     $name =~ s/[^\w.-]/_/g;
-    return "$ROOT/t/servroot-$name";
+    my $base = "$ROOT/t/servroot-$name";
+
+    make_path($base);
+    open $servroot_lock, '>>', "$base/.lock" or croak "$base/.lock: $!";
+    if (flock($servroot_lock, LOCK_EX | LOCK_NB)) {
+        $servroot = $base;
+    } else {
+        $servroot = $servroot_private = "$base-$$";
+    }
+
+    return $servroot;
 }
 
 
@@ -196,12 +216,17 @@ sub prepare {
     make_path($sr);
     opendir my $dh, $sr or croak "$sr: $!";
     for my $e (readdir $dh) {
-        next if $e eq '.' || $e eq '..' || $e eq 'moto.log';
+        next if $e eq '.' || $e eq '..' || $e eq 'moto.log' || $e eq '.lock';
         remove_tree("$sr/$e");
     }
     closedir $dh;
 
     make_path("$sr/conf", "$sr/logs", "$sr/tmp");
+
+    # workers run as an unprivileged user when the master is root: the
+    # sanitizer of a worker must be able to write its report
+    make_path("$sr/asan", { mode => 0777 });
+    chmod 0777, "$sr/asan";
 
     open my $fh, '>', $self->conf_file or croak $self->conf_file . ": $!";
     print $fh $self->render_conf;
@@ -217,7 +242,7 @@ sub _nginx_env {
         chomp(my $lib = `gcc -print-file-name=libasan.so`);
         $env{LD_PRELOAD} = $lib;
         $env{ASAN_OPTIONS} = "detect_leaks=0:abort_on_error=1"
-            . ":log_path=$self->{servroot}/logs/asan";
+            . ":log_path=$self->{servroot}/asan/asan";
     }
     return %env;
 }
@@ -493,7 +518,7 @@ sub asan_reports {
     my ($self) = @_;
 
     my @r;
-    for my $f (glob "$self->{servroot}/logs/asan*") {
+    for my $f (glob "$self->{servroot}/asan/asan*") {
         my $t = _slurp($f);
         push @r, "ASan report in $f:\n$t" if $t =~ /\S/;
     }
@@ -651,6 +676,7 @@ sub _slurp {
 END {
     my $rc = $?;
     $_->stop(timeout => 5) for @live;
+    remove_tree($servroot_private) if $servroot_private && $$ == $main_pid;
     $? = $rc;
 }
 
