@@ -29,7 +29,7 @@
 #include "ngx_http_icetap_module.h"
 
 
-#define NGX_HTTP_ICETAP_WAL_SEAL_ROOM  64
+#define NGX_HTTP_ICETAP_WAL_SEAL_ROOM  128
 #define NGX_HTTP_ICETAP_WAL_RETRY      1000
 
 
@@ -471,6 +471,12 @@ ngx_http_icetap_wal_seal(ngx_http_icetap_wal_t *wal)
 
     ngx_memzero(&rec, sizeof(icetap_wal_rec_t));
     rec.op = ICETAP_WAL_OP_SEAL;
+
+    if (ICETAP_WAL_FRAME_HDR + icetap_wal_rec_size(&rec) > sizeof(frame)) {
+        ngx_log_error(NGX_LOG_ALERT, wal->log, 0,
+                      "icetap: SEAL frame larger than its room");
+        return;
+    }
 
     len = icetap_wal_frame_encode(&rec, frame);
 
