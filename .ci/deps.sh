@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 APT_BUILD="nginx-core nginx-dev libcurl4-openssl-dev libssl-dev libjansson-dev
     liblua5.4-dev libzstd-dev libsnappy-dev zlib1g-dev libexpat1-dev pkg-config
     gcc make"
-APT_TEST="libtest-base-perl libipc-run-perl libjson-xs-perl wrk nodejs npm
-    clang"
+APT_TEST="libtest-base-perl libipc-run-perl libjson-xs-perl wrk clang
+    libclang-rt-14-dev libfuzzer-14-dev"
 
 missing() {
     local p out=""
@@ -32,6 +32,11 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 m=$(missing $APT_BUILD $APT_TEST)
+
+# node and npm may come from another packaging than Debian's: only ask apt
+# for them when there is no node at all
+command -v node > /dev/null && command -v npm > /dev/null || m="$m nodejs npm"
+
 if [ -n "$m" ]; then
     echo "deps: installing$m"
     export DEBIAN_FRONTEND=noninteractive
