@@ -50,6 +50,22 @@ is($m->{'chunked/body stream'}[0], 640000, 'aws-chunked stream size');
 ok($m->{'chunked/upload_fileobj'}, 'upload_fileobj intact');
 ok($m->{'chunked/mp_fileobj'}, 'multipart upload_fileobj intact');
 
+# aws-chunked bodies: the recorded size is the decoded one
+my %wal = map { ("$_->{bucket}/$_->{key}" => $_) } $env->wal_records;
+is($wal{'icgw-chunked/seek'}{size}, 640000,
+   'aws-chunked with x-amz-decoded-content-length: decoded size recorded');
+{
+    # without x-amz-decoded-content-length (a non-seekable stream) the tap
+    # counts the aws-chunked framing as object bytes
+    local $TODO = 'tap: size of an aws-chunked body without '
+                . 'x-amz-decoded-content-length includes the chunk framing';
+    my $r = $wal{'icgw-chunked/stream'} // {};
+    ok(($r->{size} // -1) == 640000
+       || ($r->{needs_enrichment} && !defined $r->{size}),
+       'aws-chunked stream: decoded size or left for enrichment')
+        or diag "recorded size: " . ($r->{size} // 'none');
+}
+
 is_deeply([$env->worker_pids], \@workers, 'no worker died');
 $env->stop;
 is_deeply([$env->log_problems], [], 'no alert/crit/error in the log');
