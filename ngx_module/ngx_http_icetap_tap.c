@@ -44,6 +44,8 @@ typedef struct {
     ngx_str_t             decoded_length;
     ngx_str_t             authorization;
     ngx_str_t             checksum_header;      /* x-amz-checksum-<alg> */
+    ngx_str_t             content_encoding;
+    ngx_str_t             content_sha256;
     ngx_array_t           meta;                 /* icetap_kv_t */
 } ngx_http_icetap_req_hdrs_t;
 
@@ -151,6 +153,8 @@ static ngx_http_icetap_hdr_map_t  ngx_http_icetap_req_map[] = {
     REQ("x-amz-checksum-algorithm", checksum_algorithm),
     REQ("x-amz-decoded-content-length", decoded_length),
     REQ("authorization", authorization),
+    REQ("content-encoding", content_encoding),
+    REQ("x-amz-content-sha256", content_sha256),
     { ngx_null_string, 0 }
 };
 
@@ -1236,12 +1240,24 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
             proto.size = ngx_atoof(rq.decoded_length.data,
                                    rq.decoded_length.len);
 
+        } else if ((rq.content_encoding.len >= 11
+                    && ngx_strlcasestrn(rq.content_encoding.data,
+                                    rq.content_encoding.data
+                                    + rq.content_encoding.len,
+                                        (u_char *) "aws-chunked", 11 - 1))
+                   || (rq.content_sha256.len > 10
+                       && ngx_strncmp(rq.content_sha256.data, "STREAMING-",
+                                      10) == 0))
+        {
+            /* the body carries chunk framing, the object does not */
+            proto.size = -1;
+
         } else {
             proto.size = r->headers_in.content_length_n;
         }
 
         if (proto.size < 0) {
-            /* chunked without a declared length */
+            /* no declared length of the object's bytes */
             proto.flags &= ~ICETAP_WAL_F_SIZE;
             proto.flags |= ICETAP_WAL_F_ENRICH;
             proto.size = 0;
