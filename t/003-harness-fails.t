@@ -12,7 +12,7 @@ use Test::Icetap::Env;
 
 my $dir = Test::Icetap::Env::default_servroot() . '-fixture';
 make_path($dir);
-my $fixture = "$dir/fixture.t";
+my $fixture = "$dir/fixture.pl";   # not *.t: prove -r t/ must not run it
 
 open my $fh, '>', $fixture or die "$fixture: $!";
 print $fh <<'EOF';
