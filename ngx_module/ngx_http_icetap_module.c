@@ -3,7 +3,8 @@
  *
  * The module object: directives, configuration, phase and filter
  * registration.  The work is done in ngx_http_icetap_tap.c (the mutation
- * tap) and ngx_http_icetap_wal.c (the worker's WAL writer).
+ * tap), ngx_http_icetap_wal.c (the worker's WAL writer) and the helper
+ * processes of ngx_http_icetap_process.c.
  */
 
 
@@ -108,6 +109,7 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *
      *     imcf->dir = { 0, NULL };
      *     imcf->shm_zone = NULL;
+     *     imcf->helpers = NULL;
      *     imcf->configured = 0;
      */
 
@@ -334,6 +336,16 @@ ngx_http_icetap_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 static ngx_int_t
 ngx_http_icetap_init(ngx_conf_t *cf)
 {
+    ngx_http_icetap_main_conf_t  *imcf;
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_icetap_module);
+
+    if (imcf->configured
+        && ngx_http_icetap_housekeeper_init(cf, imcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_icetap_tap_init(cf);
 }
 

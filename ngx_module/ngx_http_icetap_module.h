@@ -17,6 +17,14 @@
 #define NGX_HTTP_ICETAP_BUFFERED  0x80
 
 
+/* ngx_http_icetap_process.c: the helpers declared for a cycle */
+typedef struct ngx_http_icetap_helpers_s  ngx_http_icetap_helpers_t;
+
+/* a helper's main loop; NGX_OK when asked to stop, else it is restarted */
+typedef ngx_int_t (*ngx_http_icetap_helper_pt)(ngx_cycle_t *cycle,
+    void *data);
+
+
 typedef struct {
     ngx_str_t                  dir;
     ngx_msec_t                 sync_interval;
@@ -24,6 +32,7 @@ typedef struct {
     off_t                      max_size;
     off_t                      segment_size;
     ngx_shm_zone_t            *shm_zone;
+    ngx_http_icetap_helpers_t *helpers;         /* helper processes */
 #if (NGX_THREADS)
     ngx_thread_pool_t         *thread_pool;     /* for grouped fsync */
 #endif
@@ -89,6 +98,20 @@ const char *ngx_http_icetap_wal_failure(void);
 
 /* ngx_http_icetap_tap.c: the mutation tap */
 ngx_int_t ngx_http_icetap_tap_init(ngx_conf_t *cf);
+
+/*
+ * ngx_http_icetap_process.c: helper processes.  Declare them from
+ * postconfiguration (they need "icetap_wal"); each runs run(cycle, data)
+ * in its own process titled "nginx: icetap NAME".
+ */
+ngx_int_t ngx_http_icetap_helper_add(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_http_icetap_helper_pt run, void *data);
+ngx_uint_t ngx_http_icetap_helper_should_exit(void);
+ngx_uint_t ngx_http_icetap_helper_sleep(ngx_msec_t ms);
+
+/* ngx_http_icetap_housekeeper.c: the WAL status and verify helpers */
+ngx_int_t ngx_http_icetap_housekeeper_init(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
 
 /* ngx_http_icetap_s3.c: S3 protocol helpers */
 ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,
