@@ -331,9 +331,32 @@ ngx_http_icetap_segment_scan(ngx_http_icetap_housekeeper_t *hk,
     seg->bad += bad_at_record;
     seg->tail_bad = bad - bad_at_record;
 
-    if (seg->end == ICETAP_WAL_END_CORRUPT && seg->tail_bad == 0) {
-        /* all its damage is behind us: the state of the tail decides */
-        seg->end = ICETAP_WAL_END_CLEAN;
+    icetap_wal_reader_close(r);
+
+    if (seg->end != ICETAP_WAL_END_CORRUPT || seg->tail_bad) {
+        return;
+    }
+
+    /*
+     * All its damage lies before the last record, and a damaged segment
+     * reads as corrupt whatever follows: read the tail alone to see
+     * whether the segment is sealed.
+     */
+
+    if (icetap_wal_reader_open((char *) path, &r, &err) != ICETAP_OK) {
+        return;
+    }
+
+    if (icetap_wal_reader_seek(r, seg->next, &err) == ICETAP_OK) {
+        rc = icetap_wal_reader_next(r, &rec, NULL, NULL, &err);
+
+        if (rc == ICETAP_OK) {
+            /* appended since the loop above: the next pass reads it */
+            icetap_wal_rec_free(&rec);
+
+        } else if (rc == ICETAP_EOF) {
+            seg->end = icetap_wal_reader_end(r, NULL, NULL);
+        }
     }
 
     icetap_wal_reader_close(r);
@@ -456,9 +479,7 @@ ngx_http_icetap_verify_pass(ngx_http_icetap_housekeeper_t *hk,
 
         ngx_http_icetap_segment_scan(hk, &seg);
 
-        if (seg.end != ICETAP_WAL_END_SEALED
-            && !(seg.end == ICETAP_WAL_END_CORRUPT && seg.tail_bad == 0))
-        {
+        if (seg.end != ICETAP_WAL_END_SEALED) {
             /* still written to (or unreadable): status watches those */
             continue;
         }
