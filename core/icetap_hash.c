@@ -23,6 +23,46 @@ static void icetap_crc32c_init_tables(void);
 
 static pthread_once_t  icetap_crc32c_once = PTHREAD_ONCE_INIT;
 static uint32_t        icetap_crc32c_table[8][256];
+static int             icetap_crc32c_hw_ok;
+
+
+#if (defined(__x86_64__) && defined(__GNUC__))
+
+#include <nmmintrin.h>
+
+#define ICETAP_CRC32C_HW  1
+
+/* the CPU's CRC32 instruction computes exactly CRC-32C */
+
+__attribute__((target("sse4.2")))
+static uint32_t
+icetap_crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
+{
+    uint64_t  c, v;
+
+    c = ~crc;
+
+    while (len > 0 && ((uintptr_t) p & 7) != 0) {
+        c = _mm_crc32_u8((uint32_t) c, *p++);
+        len--;
+    }
+
+    while (len >= 8) {
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        len -= 8;
+    }
+
+    while (len > 0) {
+        c = _mm_crc32_u8((uint32_t) c, *p++);
+        len--;
+    }
+
+    return ~(uint32_t) c;
+}
+
+#endif
 
 
 icetap_rc
@@ -179,11 +219,31 @@ icetap_crc32c_init_tables(void)
             icetap_crc32c_table[k][i] = c;
         }
     }
+
+#ifdef ICETAP_CRC32C_HW
+    __builtin_cpu_init();
+    icetap_crc32c_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
 
 uint32_t
 icetap_crc32c(uint32_t crc, const void *data, size_t len)
+{
+    (void) pthread_once(&icetap_crc32c_once, icetap_crc32c_init_tables);
+
+#ifdef ICETAP_CRC32C_HW
+    if (icetap_crc32c_hw_ok) {
+        return icetap_crc32c_hw(crc, data, len);
+    }
+#endif
+
+    return icetap_crc32c_portable(crc, data, len);
+}
+
+
+uint32_t
+icetap_crc32c_portable(uint32_t crc, const void *data, size_t len)
 {
     uint32_t        lo, hi;
     const uint8_t  *p;

@@ -214,6 +214,12 @@ ngx_http_icetap_handler(ngx_http_request_t *r)
     ngx_http_icetap_ctx_t       *ctx;
     ngx_http_icetap_loc_conf_t  *ilcf;
 
+    /* reads cost one test */
+
+    if (!(r->method & (NGX_HTTP_PUT|NGX_HTTP_POST|NGX_HTTP_DELETE))) {
+        return NGX_DECLINED;
+    }
+
     ilcf = ngx_http_get_module_loc_conf(r, ngx_http_icetap_module);
 
     if (!ilcf->tap || r != r->main) {
@@ -858,6 +864,10 @@ ngx_http_icetap_arg(ngx_str_t *args, const char *name, ngx_str_t *value)
 {
     size_t   len;
     u_char  *p, *end, *q, *eq;
+
+    if (args->len == 0) {
+        return NGX_DECLINED;
+    }
 
     len = ngx_strlen(name);
     p = args->data;
@@ -1959,7 +1969,20 @@ ngx_http_icetap_scan_headers(ngx_list_t *headers,
             i = 0;
         }
 
-        if (h[i].hash == 0) {
+        if (h[i].hash == 0 || h[i].key.len < 4) {
+            continue;
+        }
+
+        /* every name we look for starts with a, c, e, l or x */
+
+        switch (h[i].key.data[0] | 0x20) {
+        case 'a':
+        case 'c':
+        case 'e':
+        case 'l':
+        case 'x':
+            break;
+        default:
             continue;
         }
 
@@ -2150,7 +2173,16 @@ ngx_http_icetap_requester(ngx_http_request_t *r,
         p = rq->authorization.data;
         end = p + rq->authorization.len;
 
-        q = ngx_strlcasestrn(p, end, (u_char *) "Credential=", 11 - 1);
+        /* "AWS4-HMAC-SHA256 Credential=AKID/...": the usual place first */
+
+        if (end - p > 28
+            && ngx_strncmp(p, "AWS4-HMAC-SHA256 Credential=", 28) == 0)
+        {
+            q = p + 17;
+
+        } else {
+            q = ngx_strlcasestrn(p, end, (u_char *) "Credential=", 11 - 1);
+        }
 
         if (q) {
             p = q + 11;
@@ -2312,6 +2344,15 @@ ngx_http_icetap_unescape(ngx_pool_t *pool, u_char *src, size_t len,
 {
     u_char  *p, c, h, l;
     size_t   i;
+
+    if (ngx_strlchr(src, src + len, '%') == NULL
+        && (!plus || ngx_strlchr(src, src + len, '+') == NULL))
+    {
+        /* nothing to decode: the common case costs no copy */
+        dst->data = src;
+        dst->len = len;
+        return NGX_OK;
+    }
 
     p = ngx_pnalloc(pool, len + 1);
     if (p == NULL) {

@@ -49,6 +49,8 @@ void icetap_sha256_destroy(icetap_sha256_t *h);
  */
 
 uint32_t icetap_crc32c(uint32_t crc, const void *data, size_t len);
+/* the table-driven CRC-32C, also used where the CPU lacks SSE 4.2 */
+uint32_t icetap_crc32c_portable(uint32_t crc, const void *data, size_t len);
 uint32_t icetap_crc32(uint32_t crc, const void *data, size_t len);
 
 
