@@ -46,6 +46,7 @@ typedef struct {
     int64_t                       created_ms;
     icetap_wal_end_e              end;
     unsigned                      unreadable:1;
+    unsigned                      seen_unreadable:1;
 } ngx_http_icetap_segment_t;
 
 
@@ -223,7 +224,7 @@ ngx_http_icetap_status_pass(ngx_http_icetap_housekeeper_t *hk,
             continue;
         }
 
-        if (!seg->unreadable
+        if (!seg->seen_unreadable
             && (oldest == NULL
                 || seg->created_ms < json_integer_value(
                                         json_object_get(oldest, "created_ms"))))
@@ -284,12 +285,17 @@ ngx_http_icetap_segment_scan(ngx_http_icetap_housekeeper_t *hk,
                   seg->name) = '\0';
 
     if (icetap_wal_reader_open((char *) path, &r, &err) != ICETAP_OK) {
-        /* removed meanwhile, or a header not written yet: next pass */
-        seg->unreadable = 1;
+        /*
+         * removed meanwhile, or created and its header not written yet:
+         * damaged only when it stays unreadable on the next pass
+         */
+        seg->unreadable = seg->seen_unreadable;
+        seg->seen_unreadable = 1;
         return;
     }
 
     seg->unreadable = 0;
+    seg->seen_unreadable = 0;
     seg->created_ms = icetap_wal_reader_info(r)->created_ms;
 
     if (seg->next

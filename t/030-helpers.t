@@ -251,7 +251,11 @@ ok($v, '"wal-verify" resumes after SIGCONT');
 # nginx -s reopen: no helper is started, logs are reopened
 
 my %before = map { $_ => 1 } map { @$_ } values %{helpers($env)};
-my $sig = `'${\Test::Icetap::Env::nginx_binary()}' -p '${\$env->servroot}/' -c '${\$env->conf_file}' -s reopen 2>&1`;
+my $sig = do {
+    # the same environment as the master (the ASan runtime for ASan builds)
+    local %ENV = (%ENV, $env->_nginx_env);
+    `'${\Test::Icetap::Env::nginx_binary()}' -p '${\$env->servroot}/' -c '${\$env->conf_file}' -s reopen 2>&1`;
+};
 is($?, 0, 'nginx -s reopen') or diag $sig;
 ok(wait_for(sub { $env->error_log =~ /\b$cur#\d+: reopening logs/ }),
    'the helper reopened its logs');
