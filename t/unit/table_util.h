@@ -31,7 +31,7 @@ static const char  *tt_schema_json =
     "]}";
 
 
-static icetap_schema_t *
+static inline icetap_schema_t *
 tt_schema(void)
 {
     json_t           *j;
@@ -51,7 +51,7 @@ tt_schema(void)
 
 /* identity(cat); with_day also partitions by day(ts) */
 
-static void
+static inline void
 tt_spec(icetap_partition_spec_t *spec, int with_day)
 {
     icetap_error_t  err;
@@ -70,7 +70,7 @@ static const char  *tt_cats[] = { "red", "green", "blue" };
 
 /* the values of row "id"; names are long enough to be truncated */
 
-static void
+static inline void
 tt_row(int64_t id, icetap_value_t *v, char *name, size_t size)
 {
     memset(v, 0, TT_NCOLS * sizeof(icetap_value_t));
@@ -103,7 +103,7 @@ tt_row(int64_t id, icetap_value_t *v, char *name, size_t size)
 
 /* write rows [from, to) and add the files to the update */
 
-static icetap_rc
+static inline icetap_rc
 tt_write(icetap_table_t *t, icetap_table_update_t *u, int64_t from,
     int64_t to, const icetap_table_writer_conf_t *conf, icetap_error_t *err)
 {
@@ -142,7 +142,7 @@ tt_write(icetap_table_t *t, icetap_table_update_t *u, int64_t from,
 
 /* append rows [from, to) in one commit */
 
-static icetap_rc
+static inline icetap_rc
 tt_append(icetap_table_t *t, int64_t from, int64_t to, int merge,
     icetap_error_t *err)
 {
@@ -177,7 +177,7 @@ typedef struct {
 } tt_ids_t;
 
 
-static int
+static inline int
 tt_cmp64(const void *a, const void *b)
 {
     int64_t  x = *(const int64_t *) a, y = *(const int64_t *) b;
@@ -186,7 +186,7 @@ tt_cmp64(const void *a, const void *b)
 }
 
 
-static icetap_rc
+static inline icetap_rc
 tt_read(icetap_table_t *t, int64_t snapshot_id, tt_ids_t *out,
     icetap_error_t *err)
 {
