@@ -28,7 +28,7 @@ typedef struct icetap_store_s  icetap_store_t;
 typedef struct {
     char       *name;
     char       *value;
-} icetap_kv_t;
+} icetap_store_kv_t;
 
 
 /*
@@ -41,14 +41,14 @@ typedef struct {
     int64_t         last_modified;          /* unix seconds, 0 unknown */
     char            etag[ICETAP_STORE_ETAG_LEN];
     char           *content_type;
-    icetap_kv_t    *meta;                   /* user metadata, names lower */
+    icetap_store_kv_t    *meta;                   /* user metadata, names lower */
     size_t          nmeta;
 } icetap_store_obj_t;
 
 
 typedef struct {
     const char         *content_type;
-    const icetap_kv_t  *meta;
+    const icetap_store_kv_t  *meta;
     size_t              nmeta;
 
     /* conditional put: ICETAP_CONFLICT when the condition fails */

@@ -213,7 +213,7 @@ suite_run(suite_open_pt open, size_t big, int strict)
     size_t                    i;
     uint8_t                   hash1[32], hash2[32];
     icetap_rc                 rc;
-    icetap_kv_t               meta[2];
+    icetap_store_kv_t               meta[2];
     suite_gen_t               g;
     suite_list_t              l;
     icetap_buf_t              buf;
