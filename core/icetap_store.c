@@ -292,7 +292,8 @@ icetap_store_obj_add_meta(icetap_store_obj_t *obj, const char *name,
     size_t        i;
     icetap_store_kv_t  *kv;
 
-    kv = icetap_realloc(obj->meta, (obj->nmeta + 1) * sizeof(icetap_store_kv_t));
+    kv = icetap_realloc(obj->meta,
+                        (obj->nmeta + 1) * sizeof(icetap_store_kv_t));
     if (kv == NULL) {
         return ICETAP_NOMEM;
     }

@@ -41,15 +41,15 @@ typedef struct {
     int64_t         last_modified;          /* unix seconds, 0 unknown */
     char            etag[ICETAP_STORE_ETAG_LEN];
     char           *content_type;
-    icetap_store_kv_t    *meta;                   /* user metadata, names lower */
+    icetap_store_kv_t  *meta;               /* user metadata, names lower */
     size_t          nmeta;
 } icetap_store_obj_t;
 
 
 typedef struct {
-    const char         *content_type;
+    const char               *content_type;
     const icetap_store_kv_t  *meta;
-    size_t              nmeta;
+    size_t                    nmeta;
 
     /* conditional put: ICETAP_CONFLICT when the condition fails */
     const char         *if_match;           /* ETag the object must have */
