@@ -18,6 +18,7 @@
 
 #include <icetap/mdconf.h>
 #include <icetap/metadata.h>
+#include <icetap/store.h>
 #include <icetap/xml.h>
 
 

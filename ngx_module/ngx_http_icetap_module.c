@@ -59,6 +59,41 @@ static ngx_command_t  ngx_http_icetap_commands[] = {
       offsetof(ngx_http_icetap_loc_conf_t, vhost_suffixes),
       NULL },
 
+    { ngx_string("icetap_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_icetap_store,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_icetap_main_conf_t, store),
+      NULL },
+
+    { ngx_string("icetap_access_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_icetap_access_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("icetap_access_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_icetap_access_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("icetap_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_icetap_main_conf_t, region),
+      NULL },
+
+    { ngx_string("icetap_account_id"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_icetap_account_id,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -111,6 +146,10 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *     imcf->shm_zone = NULL;
      *     imcf->helpers = NULL;
      *     imcf->configured = 0;
+     *     imcf->store = NULL;
+     *     imcf->keys = NULL;
+     *     imcf->region = { 0, NULL };
+     *     imcf->account_id = { 0, NULL };
      */
 
     imcf->sync_interval = NGX_CONF_UNSET_MSEC;
@@ -131,6 +170,14 @@ ngx_http_icetap_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(imcf->sync_always, 0);
     ngx_conf_init_value(imcf->max_size, (off_t) 1024 * 1024 * 1024);
     ngx_conf_init_value(imcf->segment_size, (off_t) 64 * 1024 * 1024);
+
+    if (imcf->region.data == NULL) {
+        ngx_str_set(&imcf->region, "us-east-1");
+    }
+
+    if (imcf->account_id.data == NULL) {
+        ngx_str_set(&imcf->account_id, "111122223333");
+    }
 
     if (imcf->configured
         && ngx_http_icetap_wal_init_conf(cf, imcf) != NGX_OK)

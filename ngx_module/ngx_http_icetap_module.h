@@ -11,7 +11,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <icetap/sigv4.h>
 #include <icetap/wal.h>
+
+#include "ngx_http_icetap_store.h"
 
 
 #define NGX_HTTP_ICETAP_BUFFERED  0x80
@@ -23,6 +26,13 @@ typedef struct ngx_http_icetap_helpers_s  ngx_http_icetap_helpers_t;
 /* a helper's main loop; NGX_OK when asked to stop, else it is restarted */
 typedef ngx_int_t (*ngx_http_icetap_helper_pt)(ngx_cycle_t *cycle,
     void *data);
+
+
+/* "icetap_access_key": the keys of the APIs icetap answers itself */
+typedef struct {
+    ngx_str_t                  access_key;      /* NUL-terminated */
+    ngx_str_t                  secret_key;
+} ngx_http_icetap_key_t;
 
 
 typedef struct {
@@ -37,6 +47,11 @@ typedef struct {
     ngx_thread_pool_t         *thread_pool;     /* for grouped fsync */
 #endif
     ngx_uint_t                 configured;      /* icetap_wal given */
+
+    ngx_http_icetap_store_conf_t  *store;       /* NULL: no icetap_store */
+    ngx_array_t               *keys;            /* ngx_http_icetap_key_t */
+    ngx_str_t                  region;          /* for ARNs and SigV4 */
+    ngx_str_t                  account_id;
 } ngx_http_icetap_main_conf_t;
 
 
@@ -112,6 +127,25 @@ ngx_uint_t ngx_http_icetap_helper_sleep(ngx_msec_t ms);
 /* ngx_http_icetap_housekeeper.c: the WAL status and verify helpers */
 ngx_int_t ngx_http_icetap_housekeeper_init(ngx_conf_t *cf,
     ngx_http_icetap_main_conf_t *imcf);
+
+/*
+ * ngx_http_icetap_auth.c: keys and SigV4 verification of the requests
+ * icetap answers itself.  NGX_OK with res->access_key set, NGX_DECLINED
+ * with err->http_status, err->store_code and err->msg to answer, or
+ * NGX_ERROR.  service is the signing name ("s3", "s3tables").
+ */
+char *ngx_http_icetap_access_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_access_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_account_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_icetap_auth_verify(ngx_http_request_t *r,
+    const char *service, ngx_str_t *body, icetap_sigv4_result_t *res,
+    icetap_error_t *err);
+
+/* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */
+ngx_int_t ngx_http_icetap_mdconf_handler(ngx_http_request_t *r);
 
 /* ngx_http_icetap_s3.c: S3 protocol helpers */
 ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,

@@ -214,6 +214,15 @@ ngx_http_icetap_handler(ngx_http_request_t *r)
     ngx_http_icetap_ctx_t       *ctx;
     ngx_http_icetap_loc_conf_t  *ilcf;
 
+    if (r->args.len) {
+        /* the metadata configuration API, answered by icetap itself */
+
+        rc = ngx_http_icetap_mdconf_handler(r);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     /* reads cost one test */
 
     if (!(r->method & (NGX_HTTP_PUT|NGX_HTTP_POST|NGX_HTTP_DELETE))) {

@@ -58,7 +58,10 @@
 
 
 #include <icetap/core.h>
-#include <icetap/store.h>
+
+
+/* include/icetap/store.h (not included: its icetap_kv_t is not wal.h's) */
+typedef struct icetap_store_s  icetap_store_t;
 
 
 #define ICETAP_MDCONF_FORMAT        1
@@ -170,7 +173,10 @@ icetap_rc icetap_mdconf_execute(icetap_store_t *catalog,
 /* "icetap/config/buckets/<bucket>/metadata.json" into key */
 icetap_rc icetap_mdconf_key(const char *bucket, char *key, size_t size);
 
-/* ICETAP_NOTFOUND when the bucket has no configuration; etag may be NULL */
+/*
+ * ICETAP_NOTFOUND when the bucket has no configuration; etag, when not
+ * NULL, receives the document's ETag (ICETAP_STORE_ETAG_LEN bytes).
+ */
 icetap_rc icetap_mdconf_load(icetap_store_t *catalog, const char *bucket,
     icetap_mdconf_t *conf, char *etag, icetap_error_t *err);
 

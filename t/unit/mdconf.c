@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <icetap/mdconf.h>
+#include <icetap/store.h>
 
 #include "tap.h"
 
