@@ -212,6 +212,50 @@ icetap_pq_reader_row_group_rows(const icetap_pq_reader_t *r, int rg)
 }
 
 
+/* from the first page of the first chunk to the end of the last one */
+
+icetap_rc
+icetap_pq_reader_row_group_span(const icetap_pq_reader_t *r, int rg,
+    uint64_t *off, uint64_t *len)
+{
+    size_t                    i;
+    int64_t                   start, lo, hi;
+    const icetap_pq_chunk_t  *c;
+
+    if (rg < 0 || (size_t) rg >= r->meta.nrgs
+        || r->meta.schema->nleaves == 0)
+    {
+        return ICETAP_INVALID;
+    }
+
+    lo = INT64_MAX;
+    hi = 0;
+
+    for (i = 0; i < r->meta.schema->nleaves; i++) {
+        c = &r->meta.rgs[rg].chunks[i];
+
+        start = c->dict_page_offset > 0
+                && c->dict_page_offset < c->data_page_offset
+                ? c->dict_page_offset : c->data_page_offset;
+
+        if (start < 4 || c->total_compressed <= 0
+            || (uint64_t) start > r->data_end
+            || (uint64_t) c->total_compressed > r->data_end - (uint64_t) start)
+        {
+            return ICETAP_INVALID;
+        }
+
+        lo = icetap_min(lo, start);
+        hi = icetap_max(hi, start + c->total_compressed);
+    }
+
+    *off = (uint64_t) lo;
+    *len = (uint64_t) (hi - lo);
+
+    return ICETAP_OK;
+}
+
+
 const char *
 icetap_pq_reader_kv(const icetap_pq_reader_t *r, const char *key)
 {

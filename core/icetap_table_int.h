@@ -127,6 +127,9 @@ icetap_rc icetap_table_pq_open(icetap_table_t *t, const char *path,
     int64_t size, icetap_table_pqsrc_t *src, icetap_pq_reader_t **r,
     icetap_error_t *err);
 void icetap_table_pq_close(icetap_table_pqsrc_t *src, icetap_pq_reader_t *r);
+/* reads row group rg of r with one ranged get when it is small enough */
+icetap_rc icetap_table_pq_prefetch(icetap_table_pqsrc_t *src,
+    icetap_pq_reader_t *r, int rg, icetap_error_t *err);
 
 /* Parquet schema of an Iceberg schema (field ids on every element) */
 icetap_rc icetap_table_pq_schema(const icetap_schema_t *schema,

@@ -613,6 +613,11 @@ icetap_table_reader_next(icetap_table_reader_t *r, icetap_table_batch_t *b,
         b->nlive += r->live[i];
     }
 
+    rc = icetap_table_pq_prefetch(&r->src, r->pr, r->rg, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
     for (k = 0; k < r->ncols; k++) {
         rc = icetap_pq_read_column(r->pr, r->rg, (int) k, &r->cols[k], err);
         if (rc != ICETAP_OK) {

@@ -282,6 +282,9 @@ int64_t icetap_pq_reader_row_group_rows(const icetap_pq_reader_t *r,
     int rg);
 const char *icetap_pq_reader_kv(const icetap_pq_reader_t *r,
     const char *key);
+/* the byte range holding a row group's column chunks; ICETAP_INVALID */
+icetap_rc icetap_pq_reader_row_group_span(const icetap_pq_reader_t *r,
+    int rg, uint64_t *off, uint64_t *len);
 icetap_rc icetap_pq_read_column(icetap_pq_reader_t *r, int rg, int leaf,
     icetap_pq_column_t *col, icetap_error_t *err);
 void icetap_pq_column_free(icetap_pq_column_t *col);

@@ -49,6 +49,28 @@ mem_read(void *ctx, uint64_t off, void *p, size_t n, icetap_error_t *err)
 }
 
 
+/* reads confined to [lo, hi) once hi is set */
+
+typedef struct {
+    icetap_buf_t  *buf;
+    uint64_t       lo;
+    uint64_t       hi;
+} window_t;
+
+
+static icetap_rc
+window_read(void *ctx, uint64_t off, void *p, size_t n, icetap_error_t *err)
+{
+    window_t  *w = ctx;
+
+    if (w->hi && (off < w->lo || off + n > w->hi)) {
+        return icetap_error_set(err, ICETAP_IO, "read outside the window");
+    }
+
+    return mem_read(w->buf, off, p, n, err);
+}
+
+
 static const uint8_t *
 find(const icetap_buf_t *b, const void *needle, size_t n)
 {
@@ -824,6 +846,58 @@ test_copy_and_columns(void)
            && icetap_pq_read_column(rc, 1, C_ID, &col, &err) == ICETAP_OK
            && ((int64_t *) col.values)[699] == 699,
            "appended row groups read back at their new offsets");
+        icetap_pq_column_free(&col);
+        icetap_pq_reader_free(rc);
+    }
+
+    /* a row group's span holds all its chunks: one ranged read */
+    {
+        int                  good;
+        uint64_t             off0, len0, off1, len1;
+        window_t             win;
+        icetap_pq_reader_t  *rc;
+        icetap_pq_column_t   col;
+
+        memset(&col, 0, sizeof(col));
+        win.buf = &cat.buf;
+        win.lo = win.hi = 0;
+        rc = icetap_pq_reader_open(window_read, &win, cat.buf.len, &err);
+
+        ok(rc
+           && icetap_pq_reader_row_group_span(rc, 0, &off0, &len0)
+              == ICETAP_OK
+           && icetap_pq_reader_row_group_span(rc, 1, &off1, &len1)
+              == ICETAP_OK
+           && off0 == 4 && off1 == off0 + len0
+           && off1 + len1 < cat.buf.len - 8,
+           "row group spans: from the magic, adjacent, before the footer");
+        ok(rc && icetap_pq_reader_row_group_span(rc, 2, &off0, &len0)
+                 == ICETAP_INVALID,
+           "no span for a row group that does not exist");
+
+        good = rc != NULL;
+
+        for (rg = 0; good && rg < 2; rg++) {
+            icetap_pq_reader_row_group_span(rc, rg, &win.lo, &win.hi);
+            win.hi += win.lo;
+
+            for (k = 0; good && k < (int) icetap_pq_schema_leaves(
+                                    icetap_pq_reader_schema(rc)); k++)
+            {
+                good = icetap_pq_read_column(rc, rg, k, &col, &err)
+                       == ICETAP_OK;
+            }
+        }
+
+        ok(good, "every column chunk is read inside its row group's "
+           "span: %s", good ? "" : err.msg);
+
+        win.lo = 0;
+        win.hi = 4;
+        ok(rc && icetap_pq_read_column(rc, 1, C_ID, &col, &err)
+                 == ICETAP_IO,
+           "the window check bites outside the span");
+
         icetap_pq_column_free(&col);
         icetap_pq_reader_free(rc);
     }
