@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 
 #include <jansson.h>
 
@@ -1520,6 +1521,25 @@ icetap_mdconf_wrong_version(const icetap_mdconf_req_t *req,
 }
 
 
+/* up to 10 ms times the attempt, at random: racing writers spread out */
+
+static void
+icetap_mdconf_backoff(unsigned attempt)
+{
+    uint8_t          r;
+    struct timespec  ts;
+
+    if (getrandom(&r, 1, GRND_NONBLOCK) != 1) {
+        r = 128;
+    }
+
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long) (attempt + 1) * r * 40000;
+
+    (void) nanosleep(&ts, NULL);
+}
+
+
 /* a change to an existing document: read, modify, write If-Match */
 
 static icetap_rc
@@ -1610,12 +1630,14 @@ icetap_mdconf_update(icetap_store_t *catalog,
             goto done;
         }
 
-        /* changed or deleted since we read it: read again */
+        /* changed or deleted since we read it: read again, a bit later */
 
         if (rc != ICETAP_CONFLICT && rc != ICETAP_NOTFOUND) {
             rc = icetap_mdconf_store_fail(err, rc, "save the configuration");
             goto done;
         }
+
+        icetap_mdconf_backoff(attempt);
     }
 
     rc = icetap_mdconf_fail(err, ICETAP_CONFLICT, 409, "OperationAborted",
