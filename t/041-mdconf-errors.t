@@ -12,6 +12,7 @@ use Test::Icetap::Env;
 use Test::Icetap::HTTP qw(http_request);
 use Digest::MD5 qw(md5_base64);
 use Digest::SHA qw(sha256_hex);
+use JSON::PP;
 
 my $ak = $Test::Icetap::HTTP::ACCESS_KEY;
 my $sk = $Test::Icetap::HTTP::SECRET_KEY;
@@ -236,6 +237,40 @@ like($res->{body}, qr{<Code>InvalidArgument</Code>}, 'InvalidArgument');
 
 $res = api(method => 'GET', uri => '/errb?metadataConfiguration');
 unlike($res->{body}, qr{kms|AES256}, 'encryption is not echoed');
+
+# statuses are the helpers' to set, in the document: Get reports them
+
+my $key = '/icetap-state/icetap/config/buckets/errb/metadata.json';
+$res = http_request(port => $env->s3_port, method => 'GET', uri => $key,
+                    sign => 1);
+is($res->{status}, 200, 'the document is in the store');
+my $d = JSON::PP->new->decode($res->{body});
+$d->{journal}{status} = 'ACTIVE';
+$d->{inventory}{status} = 'FAILED';
+$d->{inventory}{error} = { code => 'JournalTableNotAvailable',
+                           message => 'journal <failed>' };
+is(http_request(port => $env->s3_port, method => 'PUT', uri => $key,
+                body => JSON::PP->new->encode($d), sign => 1)->{status},
+   200, 'a helper changes the statuses');
+
+$res = api(method => 'GET', uri => '/errb?metadataConfiguration');
+like($res->{body}, qr{<JournalTableConfigurationResult><TableStatus>ACTIVE
+                      </TableStatus><TableName>}x, 'journal ACTIVE');
+like($res->{body}, qr{<InventoryTableConfigurationResult><ConfigurationState>
+                      ENABLED</ConfigurationState><TableStatus>FAILED
+                      </TableStatus><Error><ErrorCode>JournalTableNotAvailable
+                      </ErrorCode><ErrorMessage>journal\ &lt;failed&gt;
+                      </ErrorMessage></Error><TableName>inventory
+                      </TableName>}x, 'inventory FAILED with its error')
+    or diag $res->{body};
+
+# a body too large for a configuration
+
+$res = api(method => 'POST', uri => '/errb?metadataConfiguration',
+           body => mc($off, '<!--' . ('x' x 70000) . '-->'));
+is($res->{status}, 400, 'huge body: 400');
+like($res->{body}, qr{<Code>MaxMessageLengthExceeded</Code>},
+     'MaxMessageLengthExceeded');
 
 $res = api(method => 'DELETE', uri => '/errb/?metadataConfiguration');
 is($res->{status}, 204, 'delete (trailing slash): 204');
