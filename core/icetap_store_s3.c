@@ -13,6 +13,7 @@
  */
 
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -87,6 +88,7 @@ typedef struct {
     int                      in_error;
     icetap_buf_t             errbody;
     icetap_store_obj_t      *obj;
+    icetap_store_s3_head_t  *vh;            /* version facts, or NULL */
     char                     request_id[96];
     char                     first_etag[ICETAP_STORE_ETAG_LEN];
     int64_t                  content_length;
@@ -128,6 +130,8 @@ static icetap_rc icetap_s3_attempt(icetap_store_s3_t *s3,
 static icetap_rc icetap_s3_fail(icetap_store_s3_t *s3, icetap_s3_req_t *req,
     icetap_error_t *err);
 static void icetap_s3_global_init(void);
+static int icetap_s3_version_header(icetap_store_s3_head_t *h,
+    const char *name, size_t nlen, const char *v, size_t vlen);
 static icetap_rc icetap_s3_query_add(icetap_buf_t *q, const char *name,
     const char *value);
 
@@ -414,6 +418,13 @@ icetap_s3_header_cb(char *line, size_t size, size_t nitems, void *data)
             req->range_total = total;
             req->got_range = 1;
         }
+
+    } else if (req->vh != NULL && nlen > 6
+               && strncasecmp(line, "x-amz-", 6) == 0
+               && icetap_s3_version_header(req->vh, line + 6, nlen - 6, v,
+                                           vlen))
+    {
+        /* kept in req->vh */
 
     } else if (obj == NULL) {
         /* nothing else is kept */
@@ -1960,4 +1971,266 @@ icetap_store_s3_create_bucket(icetap_store_t *s, icetap_error_t *err)
     }
 
     return rc;
+}
+
+
+/* versions: HEAD ?versionId= and GetObjectTagging */
+
+
+static int
+icetap_s3_version_header(icetap_store_s3_head_t *h, const char *name,
+    size_t nlen, const char *v, size_t vlen)
+{
+    char  *p;
+
+#define is_amz(n)                                                            \
+    (nlen == sizeof(n) - 1 && strncasecmp(name, n, nlen) == 0)
+#define keep(field)                                                          \
+    snprintf(h->field, sizeof(h->field), "%.*s", (int) vlen, v)
+
+    if (is_amz("version-id")) {
+        keep(version_id);
+
+    } else if (is_amz("storage-class")) {
+        keep(storage_class);
+
+    } else if (is_amz("server-side-encryption")) {
+        keep(encryption);
+
+    } else if (is_amz("server-side-encryption-customer-algorithm")) {
+        keep(sse_customer);
+
+    } else if (is_amz("server-side-encryption-aws-kms-key-id")) {
+        keep(kms_key_arn);
+
+    } else if (is_amz("server-side-encryption-bucket-key-enabled")) {
+        h->bucket_key = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+
+    } else if (is_amz("delete-marker")) {
+        h->delete_marker = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+
+    } else if (is_amz("mp-parts-count")) {
+        h->parts = strtoll(v, NULL, 10);
+
+    } else if (nlen > 9 && strncasecmp(name, "checksum-", 9) == 0
+               && !(nlen == 13 && strncasecmp(name + 9, "type", 4) == 0))
+    {
+        /* x-amz-checksum-crc32c: ...; the algorithm is the suffix */
+
+        snprintf(h->checksum_algorithm, sizeof(h->checksum_algorithm),
+                 "%.*s", (int) (nlen - 9), name + 9);
+
+        for (p = h->checksum_algorithm; *p; p++) {
+            *p = (char) toupper((unsigned char) *p);
+        }
+
+    } else {
+        return 0;
+    }
+
+#undef is_amz
+#undef keep
+
+    return 1;
+}
+
+
+icetap_rc
+icetap_store_s3_head_version(icetap_store_t *s, const char *key,
+    const char *version_id, icetap_store_s3_head_t *h, icetap_error_t *err)
+{
+    icetap_rc           rc;
+    icetap_buf_t        q;
+    icetap_s3_req_t     req;
+    icetap_store_s3_t  *s3 = (icetap_store_s3_t *) s;
+
+    if (s->ops != &icetap_store_s3_ops) {
+        return icetap_error_set(err, ICETAP_UNSUPPORTED,
+                                "version HEAD needs an S3 store");
+    }
+
+    memset(h, 0, sizeof(icetap_store_s3_head_t));
+    memset(&q, 0, sizeof(q));
+    icetap_store_obj_init(&h->obj);
+
+    if (version_id != NULL && version_id[0] != '\0'
+        && (icetap_s3_query_add(&q, "versionId", version_id) != ICETAP_OK
+            || icetap_buf_putc(&q, '\0') != ICETAP_OK))
+    {
+        icetap_buf_free(&q);
+        return icetap_error_set(err, ICETAP_NOMEM, "no memory");
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.method = "HEAD";
+    req.key = key;
+    req.query = (char *) q.data;
+    req.obj = &h->obj;
+    req.vh = h;
+
+    /* the checksum headers come only when asked for */
+    req.hdr[0] = "x-amz-checksum-mode";
+    req.hdr[1] = "ENABLED";
+    req.nhdr = 2;
+
+    rc = icetap_s3_request(s3, &req, err);
+
+    if (rc == ICETAP_OK) {
+        h->obj.size = req.content_length;
+
+    } else if (req.status == 405 && h->delete_marker) {
+        /* HEAD of a delete marker by version id */
+        rc = icetap_error_set(err, ICETAP_NOTFOUND, "HEAD s3://%s/%s: a "
+                              "delete marker", s3->bucket, key);
+    }
+
+    icetap_buf_free(&req.errbody);
+    icetap_buf_free(&q);
+
+    return rc;
+}
+
+
+void
+icetap_store_s3_head_free(icetap_store_s3_head_t *h)
+{
+    icetap_store_obj_free(&h->obj);
+}
+
+
+typedef struct {
+    icetap_store_kv_t      *kv;
+    size_t                  n;
+    size_t                  cap;
+    char                   *key;
+    int                     has_key;
+} icetap_s3_tags_xml_t;
+
+
+static icetap_rc
+icetap_s3_tags_xml(void *ctx, const char **path, int depth, const char *text,
+    size_t len)
+{
+    size_t                  cap;
+    icetap_store_kv_t      *kv;
+    icetap_s3_tags_xml_t   *x = ctx;
+
+    if (depth != 4 || strcmp(path[1], "TagSet") != 0
+        || strcmp(path[2], "Tag") != 0)
+    {
+        return ICETAP_OK;
+    }
+
+    if (strcmp(path[3], "Key") == 0) {
+        icetap_free(x->key);
+        x->key = icetap_strndup(text ? text : "", text ? len : 0);
+        x->has_key = 1;
+        return x->key ? ICETAP_OK : ICETAP_NOMEM;
+    }
+
+    if (strcmp(path[3], "Value") != 0 || !x->has_key) {
+        return ICETAP_OK;
+    }
+
+    if (x->n == x->cap) {
+        cap = x->cap ? 2 * x->cap : 8;
+        kv = icetap_realloc(x->kv, cap * sizeof(icetap_store_kv_t));
+        if (kv == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        x->kv = kv;
+        x->cap = cap;
+    }
+
+    x->kv[x->n].name = x->key;
+    x->kv[x->n].value = icetap_strndup(text ? text : "", text ? len : 0);
+    x->key = NULL;
+    x->has_key = 0;
+
+    if (x->kv[x->n].value == NULL) {
+        icetap_free(x->kv[x->n].name);
+        return ICETAP_NOMEM;
+    }
+
+    x->n++;
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_store_s3_tagging(icetap_store_t *s, const char *key,
+    const char *version_id, icetap_store_kv_t **tags, size_t *n,
+    icetap_error_t *err)
+{
+    icetap_rc              rc;
+    icetap_buf_t           q, resp;
+    icetap_s3_req_t        req;
+    icetap_s3_tags_xml_t   x;
+    icetap_store_s3_t     *s3 = (icetap_store_s3_t *) s;
+
+    *tags = NULL;
+    *n = 0;
+
+    if (s->ops != &icetap_store_s3_ops) {
+        return icetap_error_set(err, ICETAP_UNSUPPORTED,
+                                "GetObjectTagging needs an S3 store");
+    }
+
+    memset(&q, 0, sizeof(q));
+    memset(&resp, 0, sizeof(resp));
+    memset(&x, 0, sizeof(x));
+
+    if (icetap_buf_append(&q, "tagging=", 8) != ICETAP_OK
+        || (version_id != NULL && version_id[0] != '\0'
+            && icetap_s3_query_add(&q, "versionId", version_id)
+               != ICETAP_OK)
+        || icetap_buf_putc(&q, '\0') != ICETAP_OK)
+    {
+        icetap_buf_free(&q);
+        return icetap_error_set(err, ICETAP_NOMEM, "no memory");
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.key = key;
+    req.query = (char *) q.data;
+    req.resp = &resp;
+
+    rc = icetap_s3_request(s3, &req, err);
+    icetap_buf_free(&req.errbody);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_s3_xml_parse((char *) resp.data, resp.len,
+                                 icetap_s3_tags_xml, &x, NULL, 0, err);
+    }
+
+    icetap_free(x.key);
+    icetap_buf_free(&q);
+    icetap_buf_free(&resp);
+
+    if (rc != ICETAP_OK) {
+        icetap_store_kv_free(x.kv, x.n);
+        return rc;
+    }
+
+    *tags = x.kv;
+    *n = x.n;
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_store_kv_free(icetap_store_kv_t *kv, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        icetap_free(kv[i].name);
+        icetap_free(kv[i].value);
+    }
+
+    icetap_free(kv);
 }

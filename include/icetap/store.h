@@ -212,5 +212,34 @@ icetap_store_t *icetap_store_s3_create(const icetap_s3_conf_t *conf,
 icetap_rc icetap_store_s3_create_bucket(icetap_store_t *s,
     icetap_error_t *err);
 
+/*
+ * HEAD of one version of an object (version_id NULL or "": the current
+ * one), with the object facts S3 Metadata records.  A delete marker is
+ * ICETAP_NOTFOUND with h->delete_marker set.
+ */
+
+typedef struct {
+    icetap_store_obj_t   obj;
+    char                 version_id[256];
+    char                 storage_class[32];     /* "" when not sent */
+    char                 encryption[32];        /* header value, "" none */
+    char                 sse_customer[32];      /* SSE-C algorithm */
+    char                 kms_key_arn[512];
+    char                 checksum_algorithm[16];    /* CRC32, SHA256... */
+    int64_t              parts;                 /* x-amz-mp-parts-count */
+    unsigned             bucket_key:1;
+    unsigned             delete_marker:1;
+} icetap_store_s3_head_t;
+
+icetap_rc icetap_store_s3_head_version(icetap_store_t *s, const char *key,
+    const char *version_id, icetap_store_s3_head_t *h, icetap_error_t *err);
+void icetap_store_s3_head_free(icetap_store_s3_head_t *h);
+
+/* GetObjectTagging of a version: *tags (free with _kv_free) and *n */
+icetap_rc icetap_store_s3_tagging(icetap_store_t *s, const char *key,
+    const char *version_id, icetap_store_kv_t **tags, size_t *n,
+    icetap_error_t *err);
+void icetap_store_kv_free(icetap_store_kv_t *kv, size_t n);
+
 
 #endif /* ICETAP_STORE_H */
