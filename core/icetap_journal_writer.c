@@ -1,0 +1,986 @@
+/*
+ * Copyright (C) icetap authors
+ *
+ * The journal writer: metadata tables through the catalog, lookups of
+ * what records lack, batches of rows committed with their WAL cursor.
+ */
+
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <icetap/journal_writer.h>
+
+
+#define ICETAP_JW_MAX_RECORDS   100000
+
+
+struct icetap_journal_writer_s {
+    icetap_table_t                *t;
+    char                          *wal_dir;
+    char                          *bucket;
+    size_t                         bucket_len;
+    int64_t                        enabled_at_us;
+    size_t                         max_records;
+    icetap_store_t                *source;
+    icetap_table_writer_conf_t     wconf;
+    unsigned                       has_wconf:1;
+
+    icetap_wal_cursor_t            cursor;
+    int64_t                        known_snapshot;
+    unsigned                       loaded:1;
+    icetap_journal_stats_t         stats;
+};
+
+
+typedef struct {
+    icetap_journal_writer_t       *jw;
+    icetap_wal_cursor_t           *next;
+    icetap_table_writer_t         *w;
+    size_t                         rows;
+    icetap_error_t                *err;
+
+    /* lag */
+    uint64_t                       records;
+    uint64_t                       max;
+    int64_t                        oldest_us;
+} icetap_jw_batch_t;
+
+
+static icetap_rc icetap_jw_sync(icetap_journal_writer_t *jw,
+    icetap_error_t *err);
+static int icetap_jw_relevant(icetap_journal_writer_t *jw,
+    const icetap_wal_rec_t *rec);
+static icetap_rc icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec,
+    const char *segment, uint64_t next);
+static icetap_rc icetap_jw_write_row(icetap_pq_writer_t *pw,
+    const icetap_journal_row_t *row);
+static icetap_rc icetap_jw_unknown(icetap_journal_writer_t *jw,
+    const char *cur, int64_t *sid);
+static icetap_rc icetap_jw_count(void *ctx, const icetap_wal_rec_t *rec,
+    const char *segment, uint64_t next);
+static icetap_rc icetap_jw_prune(icetap_wal_cursor_t *c, const char *dir,
+    icetap_error_t *err);
+static icetap_rc icetap_jw_cursor_copy(const icetap_wal_cursor_t *from,
+    icetap_wal_cursor_t *to);
+
+
+/* tables */
+
+
+icetap_rc
+icetap_journal_table_open(icetap_store_t *store,
+    const icetap_journal_table_conf_t *conf, int create,
+    icetap_journal_table_t **out, icetap_error_t *err)
+{
+    json_t                   *j;
+    icetap_rc                 rc;
+    icetap_kvs_t              props;
+    icetap_schema_t          *schema;
+    icetap_table_conf_t       tc;
+    icetap_journal_table_t   *jt;
+    icetap_partition_spec_t   spec;
+
+    *out = NULL;
+
+    jt = icetap_calloc(1, sizeof(icetap_journal_table_t));
+    if (jt == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    rc = icetap_catalog_table_load(store, conf->table_bucket, conf->namespace,
+                                   conf->name, &jt->entry, NULL, err);
+
+    if (rc == ICETAP_OK && conf->arn != NULL && conf->arn[0] != '\0'
+        && strcmp(jt->entry.arn, conf->arn) != 0)
+    {
+        icetap_journal_table_close(jt);
+        return icetap_error_set(err, ICETAP_CONFLICT,
+                                "table \"%s\".\"%s\".\"%s\" exists with "
+                                "another ARN", conf->table_bucket,
+                                conf->namespace, conf->name);
+    }
+
+    if (rc == ICETAP_NOTFOUND && create) {
+        rc = icetap_catalog_table_init(&jt->entry, conf->state_bucket,
+                                       conf->table_bucket, conf->namespace,
+                                       conf->name, conf->arn,
+                                       conf->bucket_arn,
+                                       ICETAP_JOURNAL_MANAGED_BY, err);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_catalog_ensure_bucket(store, conf->table_bucket,
+                                              conf->bucket_arn,
+                                              conf->bucket_type
+                                              ? conf->bucket_type : "aws",
+                                              err);
+        }
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_catalog_ensure_namespace(store, conf->table_bucket,
+                                                 conf->namespace, err);
+        }
+
+        if (rc != ICETAP_OK) {
+            icetap_journal_table_close(jt);
+            return rc;
+        }
+
+        jt->created = 1;
+
+    } else if (rc != ICETAP_OK) {
+        icetap_journal_table_close(jt);
+        return rc;
+    }
+
+    jt->cp.store = store;
+    jt->cp.entry = &jt->entry;
+    jt->pointer.load = icetap_catalog_pointer_load;
+    jt->pointer.swap = icetap_catalog_pointer_swap;
+    jt->pointer.ctx = &jt->cp;
+
+    memset(&tc, 0, sizeof(tc));
+    tc.location = jt->entry.warehouse_location;
+    tc.prefix = icetap_catalog_table_prefix(&jt->entry);
+    tc.pointer = &jt->pointer;
+    tc.naming = ICETAP_TABLE_NAMING_CATALOG;
+    tc.no_version_hint = 1;
+
+    /* a lost race is never retried on newer metadata: see the header */
+    tc.max_attempts = 1;
+
+    if (!jt->created) {
+        rc = icetap_table_open(store, &tc, &jt->table, err);
+        if (rc != ICETAP_OK) {
+            icetap_journal_table_close(jt);
+            return rc;
+        }
+
+        *out = jt;
+        return ICETAP_OK;
+    }
+
+    j = json_loads(icetap_journal_schema_json(), 0, NULL);
+    schema = NULL;
+
+    if (j == NULL || icetap_schema_from_json(j, &schema, err) != ICETAP_OK) {
+        json_decref(j);
+        icetap_journal_table_close(jt);
+        return icetap_error_set(err, ICETAP_ERROR, "bad journal schema");
+    }
+
+    json_decref(j);
+
+    memset(&spec, 0, sizeof(spec));
+    memset(&props, 0, sizeof(props));
+
+    rc = icetap_partition_spec_add_field(&spec, "record_timestamp_day", "day",
+                                         5, 0, err);
+
+    if (rc == ICETAP_OK
+        && (icetap_kvs_set(&props, "write.metadata.delete-after-commit"
+                           ".enabled", "true") != ICETAP_OK
+            || icetap_kvs_set(&props, "write.metadata.previous-versions-max",
+                              "10") != ICETAP_OK
+            || icetap_kvs_set(&props, "write.parquet.compression-codec",
+                              "zstd") != ICETAP_OK
+            || icetap_kvs_set(&props, "icetap.managed-by",
+                              ICETAP_JOURNAL_MANAGED_BY) != ICETAP_OK))
+    {
+        rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_create(store, &tc,
+                                 conf->format_version ? conf->format_version
+                                                      : 3,
+                                 schema, &spec, NULL, &props, &jt->table,
+                                 err);
+    }
+
+    icetap_schema_free(schema);
+    icetap_partition_spec_clear(&spec);
+    icetap_kvs_free(&props);
+
+    if (rc == ICETAP_CONFLICT) {
+        /* created meanwhile by another writer: open what won */
+
+        icetap_journal_table_close(jt);
+        return icetap_journal_table_open(store, conf, 0, out, err);
+    }
+
+    if (rc != ICETAP_OK) {
+        icetap_journal_table_close(jt);
+        return rc;
+    }
+
+    *out = jt;
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_journal_table_close(icetap_journal_table_t *jt)
+{
+    if (jt == NULL) {
+        return;
+    }
+
+    if (jt->table) {
+        icetap_table_close(jt->table);
+    }
+
+    icetap_catalog_table_free(&jt->entry);
+    icetap_free(jt);
+}
+
+
+/* lookups */
+
+
+static icetap_str_t
+icetap_jw_str(const char *s)
+{
+    icetap_str_t  r;
+
+    r.data = (s && s[0]) ? s : NULL;
+    r.len = r.data ? strlen(s) : 0;
+
+    return r;
+}
+
+
+icetap_rc
+icetap_journal_lookup(icetap_store_t *source, const icetap_wal_rec_t *rec,
+    icetap_journal_lookup_t *lk, icetap_error_t *err)
+{
+    char                     key[1025 * 3], vid[256];
+    size_t                   i;
+    icetap_rc                rc;
+    const char              *enc;
+    icetap_store_kv_t       *tags;
+    icetap_store_s3_head_t  *h;
+
+    memset(lk, 0, sizeof(icetap_journal_lookup_t));
+
+    if (rec->key.len >= sizeof(key) || rec->version_id.len >= sizeof(vid)) {
+        return icetap_error_set(err, ICETAP_INVALID, "key too long");
+    }
+
+    memcpy(key, rec->key.data, rec->key.len);
+    key[rec->key.len] = '\0';
+    snprintf(vid, sizeof(vid), "%.*s", (int) rec->version_id.len,
+             rec->version_id.data ? rec->version_id.data : "");
+
+    h = icetap_calloc(1, sizeof(icetap_store_s3_head_t));
+    if (h == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    lk->head = h;
+
+    rc = icetap_store_s3_head_version(source, key, vid, h, err);
+
+    if (rc == ICETAP_NOTFOUND) {
+        icetap_error_clear(err);
+        return ICETAP_OK;               /* e.found = 0 */
+    }
+
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    /* without a version id, an object with another ETag is another one */
+
+    if (vid[0] == '\0' && rec->etag.data != NULL
+        && (strlen(h->obj.etag) != rec->etag.len
+            || memcmp(h->obj.etag, rec->etag.data, rec->etag.len) != 0))
+    {
+        return ICETAP_OK;
+    }
+
+    if (!(rec->flags & ICETAP_WAL_F_TAGS)) {
+        rc = icetap_store_s3_tagging(source, key, vid, &tags, &lk->ntags,
+                                     err);
+
+        if (rc == ICETAP_NOTFOUND) {
+            /* deleted between the two requests */
+            icetap_error_clear(err);
+            return ICETAP_OK;
+        }
+
+        if (rc != ICETAP_OK) {
+            return rc;
+        }
+
+        lk->tags = tags;
+        lk->e.has_tags = 1;
+    }
+
+    lk->kv = icetap_calloc(lk->ntags + h->obj.nmeta + 1, sizeof(icetap_kv_t));
+    if (lk->kv == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    tags = lk->tags;
+
+    for (i = 0; i < lk->ntags; i++) {
+        lk->kv[i].key.data = tags[i].name;
+        lk->kv[i].key.len = strlen(tags[i].name);
+        lk->kv[i].value.data = tags[i].value;
+        lk->kv[i].value.len = strlen(tags[i].value);
+    }
+
+    for (i = 0; i < h->obj.nmeta; i++) {
+        lk->kv[lk->ntags + i].key.data = h->obj.meta[i].name;
+        lk->kv[lk->ntags + i].key.len = strlen(h->obj.meta[i].name);
+        lk->kv[lk->ntags + i].value.data = h->obj.meta[i].value;
+        lk->kv[lk->ntags + i].value.len = strlen(h->obj.meta[i].value);
+    }
+
+    lk->e.found = 1;
+    lk->e.ntags = lk->ntags;
+    lk->e.tags = lk->kv;
+    lk->e.has_meta = 1;
+    lk->e.nmeta = h->obj.nmeta;
+    lk->e.meta = lk->kv + lk->ntags;
+
+    lk->e.size = h->obj.size;
+    lk->e.last_modified_us = h->obj.last_modified * 1000000;
+    lk->e.etag = icetap_jw_str(h->obj.etag);
+    lk->e.storage_class = icetap_jw_str(h->storage_class[0]
+                                        ? h->storage_class : "STANDARD");
+    lk->e.multipart = h->parts > 0 || strchr(h->obj.etag, '-') != NULL;
+    lk->e.bucket_key = h->bucket_key;
+    lk->e.kms_key_arn = icetap_jw_str(h->kms_key_arn);
+    lk->e.checksum_algorithm = icetap_jw_str(h->checksum_algorithm);
+
+    enc = NULL;
+
+    if (h->sse_customer[0]) {
+        enc = "SSE-C";
+
+    } else if (strcmp(h->encryption, "AES256") == 0) {
+        enc = "SSE-S3";
+
+    } else if (strcmp(h->encryption, "aws:kms") == 0) {
+        enc = "SSE-KMS";
+
+    } else if (strcmp(h->encryption, "aws:kms:dsse") == 0) {
+        enc = "DSSE-KMS";
+    }
+
+    lk->e.encryption = icetap_jw_str(enc);
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_journal_lookup_free(icetap_journal_lookup_t *lk)
+{
+    if (lk->head) {
+        icetap_store_s3_head_free(lk->head);
+        icetap_free(lk->head);
+    }
+
+    if (lk->tags) {
+        icetap_store_kv_free(lk->tags, lk->ntags);
+    }
+
+    icetap_free(lk->kv);
+    memset(lk, 0, sizeof(icetap_journal_lookup_t));
+}
+
+
+/* the writer */
+
+
+icetap_rc
+icetap_journal_writer_open(icetap_table_t *t,
+    const icetap_journal_writer_conf_t *conf, icetap_journal_writer_t **out,
+    icetap_error_t *err)
+{
+    icetap_journal_writer_t  *jw;
+
+    jw = icetap_calloc(1, sizeof(icetap_journal_writer_t));
+    if (jw == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    jw->t = t;
+    jw->wal_dir = icetap_strndup(conf->wal_dir, strlen(conf->wal_dir));
+    jw->bucket = icetap_strndup(conf->bucket, strlen(conf->bucket));
+    jw->bucket_len = strlen(conf->bucket);
+    jw->enabled_at_us = conf->enabled_at_us;
+    jw->max_records = conf->max_records ? conf->max_records
+                                        : ICETAP_JW_MAX_RECORDS;
+    jw->source = conf->source;
+    jw->known_snapshot = ICETAP_NO_SNAPSHOT;
+
+    if (conf->writer) {
+        jw->wconf = *conf->writer;
+        jw->has_wconf = 1;
+    }
+
+    if (jw->wal_dir == NULL || jw->bucket == NULL) {
+        icetap_journal_writer_free(jw);
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    *out = jw;
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_journal_writer_free(icetap_journal_writer_t *jw)
+{
+    if (jw == NULL) {
+        return;
+    }
+
+    icetap_wal_cursor_free(&jw->cursor);
+    icetap_free(jw->wal_dir);
+    icetap_free(jw->bucket);
+    icetap_free(jw);
+}
+
+
+const icetap_wal_cursor_t *
+icetap_journal_writer_cursor(const icetap_journal_writer_t *jw)
+{
+    return &jw->cursor;
+}
+
+
+const icetap_journal_stats_t *
+icetap_journal_writer_stats(const icetap_journal_writer_t *jw)
+{
+    return &jw->stats;
+}
+
+
+/*
+ * The cursor follows the table: when the current snapshot is not the one
+ * this writer last saw, its cursor is taken from that snapshot's summary.
+ */
+
+static icetap_rc
+icetap_jw_sync(icetap_journal_writer_t *jw, icetap_error_t *err)
+{
+    int64_t                         id;
+    icetap_rc                       rc;
+    const char                     *s;
+    icetap_snapshot_t              *snap;
+    const icetap_table_metadata_t  *md;
+
+    rc = icetap_table_refresh(jw->t, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    md = icetap_table_metadata(jw->t);
+    snap = icetap_metadata_current_snapshot(md);
+    id = snap ? snap->snapshot_id : ICETAP_NO_SNAPSHOT;
+
+    if (jw->loaded && id == jw->known_snapshot) {
+        return ICETAP_OK;
+    }
+
+    icetap_wal_cursor_free(&jw->cursor);
+
+    s = snap ? icetap_kvs_get(&snap->summary, ICETAP_JOURNAL_CURSOR_KEY)
+             : NULL;
+
+    if (s != NULL) {
+        rc = icetap_wal_cursor_parse(s, &jw->cursor, err);
+        if (rc != ICETAP_OK) {
+            return rc;
+        }
+    }
+
+    jw->known_snapshot = id;
+    jw->loaded = 1;
+
+    return ICETAP_OK;
+}
+
+
+static int
+icetap_jw_relevant(icetap_journal_writer_t *jw, const icetap_wal_rec_t *rec)
+{
+    return rec->bucket.len == jw->bucket_len
+           && memcmp(rec->bucket.data, jw->bucket, jw->bucket_len) == 0
+           && rec->time_us >= jw->enabled_at_us
+           && icetap_wal_record_type(rec->op) != NULL;
+}
+
+
+static icetap_rc
+icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
+    uint64_t next)
+{
+    icetap_rc                 rc;
+    icetap_value_t            ts;
+    icetap_jw_batch_t        *b = ctx;
+    icetap_pq_writer_t       *pw;
+    icetap_journal_row_t      row;
+    icetap_journal_writer_t  *jw = b->jw;
+    icetap_journal_lookup_t   lk;
+    const icetap_journal_enrich_t  *e;
+
+    if (icetap_wal_cursor_set(b->next, segment, next) != ICETAP_OK) {
+        return icetap_error_set(b->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    if (!icetap_jw_relevant(jw, rec)) {
+        jw->stats.skipped++;
+        return ICETAP_OK;
+    }
+
+    memset(&lk, 0, sizeof(lk));
+    e = NULL;
+
+    if (jw->source != NULL && icetap_journal_needs_lookup(rec)) {
+        rc = icetap_journal_lookup(jw->source, rec, &lk, b->err);
+        if (rc != ICETAP_OK) {
+            icetap_journal_lookup_free(&lk);
+            return rc;
+        }
+
+        jw->stats.lookups++;
+        jw->stats.gone += !lk.e.found;
+        e = &lk.e;
+    }
+
+    rc = icetap_journal_row(rec, e, &row, b->err);
+
+    if (rc == ICETAP_OK && b->w == NULL) {
+        rc = icetap_table_writer_open(jw->t,
+                                      jw->has_wconf ? &jw->wconf : NULL,
+                                      &b->w, b->err);
+    }
+
+    if (rc == ICETAP_OK) {
+        memset(&ts, 0, sizeof(ts));
+        ts.type = ICETAP_TYPE_TIMESTAMP;
+        ts.v.l = row.record_timestamp_us;
+
+        rc = icetap_table_writer_begin(b->w, &ts, &pw);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_jw_write_row(pw, &row);
+        }
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_table_writer_end(b->w);
+        }
+
+        if (rc != ICETAP_OK) {
+            *b->err = *icetap_table_writer_error(b->w);
+            if (b->err->code == ICETAP_OK) {
+                icetap_error_set(b->err, rc, "writing a journal row failed");
+            }
+        }
+    }
+
+    icetap_journal_lookup_free(&lk);
+
+    if (rc == ICETAP_OK) {
+        b->rows++;
+    }
+
+    return rc;
+}
+
+
+static icetap_rc
+icetap_jw_str_col(icetap_pq_writer_t *pw, const icetap_jstr_t *s)
+{
+    if (s->null) {
+        return icetap_pq_null(pw);
+    }
+
+    return icetap_pq_bytes(pw, s->s.data ? s->s.data : "", s->s.len);
+}
+
+
+static icetap_rc
+icetap_jw_map_col(icetap_pq_writer_t *pw, const icetap_jmap_t *m)
+{
+    size_t     i;
+    icetap_rc  rc;
+
+    if (m->null) {
+        return icetap_pq_null(pw);
+    }
+
+    rc = icetap_pq_begin(pw);
+
+    for (i = 0; rc == ICETAP_OK && i < m->n; i++) {
+        rc = icetap_pq_bytes(pw, m->kv[i].key.data ? m->kv[i].key.data : "",
+                             m->kv[i].key.len);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_pq_bytes(pw, m->kv[i].value.data
+                                     ? m->kv[i].value.data : "",
+                                 m->kv[i].value.len);
+        }
+    }
+
+    return rc == ICETAP_OK ? icetap_pq_end(pw) : rc;
+}
+
+
+#define icetap_jw_bool_col(pw, b)                                            \
+    ((b)->null ? icetap_pq_null(pw) : icetap_pq_bool(pw, (b)->v))
+
+#define icetap_jw_long_col(pw, l)                                            \
+    ((l)->null ? icetap_pq_null(pw) : icetap_pq_int64(pw, (l)->v))
+
+
+static icetap_rc
+icetap_jw_write_row(icetap_pq_writer_t *pw, const icetap_journal_row_t *row)
+{
+    icetap_rc  rc;
+
+    rc = icetap_pq_bytes(pw, row->bucket.data, row->bucket.len);
+
+#define next(call)  if (rc == ICETAP_OK) { rc = (call); }
+
+    next(icetap_pq_bytes(pw, row->key.data, row->key.len));
+    next(icetap_pq_str(pw, row->sequence_number));
+    next(icetap_pq_str(pw, row->record_type));
+    next(icetap_pq_int64(pw, row->record_timestamp_us));
+    next(icetap_jw_str_col(pw, &row->version_id));
+    next(icetap_jw_bool_col(pw, &row->is_delete_marker));
+    next(icetap_jw_long_col(pw, &row->size));
+    next(icetap_jw_long_col(pw, &row->last_modified_us));
+    next(icetap_jw_str_col(pw, &row->e_tag));
+    next(icetap_jw_str_col(pw, &row->storage_class));
+    next(icetap_jw_bool_col(pw, &row->is_multipart));
+    next(icetap_jw_str_col(pw, &row->encryption_status));
+    next(icetap_jw_bool_col(pw, &row->is_bucket_key_enabled));
+    next(icetap_jw_str_col(pw, &row->kms_key_arn));
+    next(icetap_jw_str_col(pw, &row->checksum_algorithm));
+    next(icetap_jw_map_col(pw, &row->object_tags));
+    next(icetap_jw_map_col(pw, &row->user_metadata));
+    next(icetap_jw_str_col(pw, &row->requester));
+    next(icetap_jw_str_col(pw, &row->source_ip_address));
+    next(icetap_jw_str_col(pw, &row->request_id));
+
+#undef next
+
+    return rc;
+}
+
+
+static icetap_rc
+icetap_jw_cursor_copy(const icetap_wal_cursor_t *from, icetap_wal_cursor_t *to)
+{
+    size_t  i;
+
+    memset(to, 0, sizeof(icetap_wal_cursor_t));
+
+    for (i = 0; i < from->n; i++) {
+        if (icetap_wal_cursor_set(to, from->pos[i].name, from->pos[i].offset)
+            != ICETAP_OK)
+        {
+            icetap_wal_cursor_free(to);
+            return ICETAP_NOMEM;
+        }
+    }
+
+    return ICETAP_OK;
+}
+
+
+/* positions of segments that are gone are dropped: the cursor stays small */
+
+static icetap_rc
+icetap_jw_prune(icetap_wal_cursor_t *c, const char *dir, icetap_error_t *err)
+{
+    char      **names;
+    size_t      n, i, j, k;
+    int         found;
+    icetap_rc   rc;
+
+    rc = icetap_wal_list(dir, &names, &n, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    k = 0;
+
+    for (i = 0; i < c->n; i++) {
+        found = 0;
+
+        for (j = 0; j < n; j++) {
+            if (strcmp(names[j], c->pos[i].name) == 0) {
+                found = 1;
+                break;
+            }
+        }
+
+        if (found) {
+            c->pos[k++] = c->pos[i];
+
+        } else {
+            icetap_free(c->pos[i].name);
+        }
+    }
+
+    c->n = k;
+
+    icetap_wal_free_list(names, n);
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_journal_writer_step(icetap_journal_writer_t *jw, size_t *rows,
+    int *more, icetap_error_t *err)
+{
+    char                   *cur;
+    int64_t                 sid;
+    icetap_rc               rc;
+    icetap_jw_batch_t       b;
+    icetap_wal_cursor_t     next;
+    icetap_table_update_t  *u;
+
+    *rows = 0;
+    *more = 0;
+
+    rc = icetap_jw_sync(jw, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (icetap_jw_cursor_copy(&jw->cursor, &next) != ICETAP_OK) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    memset(&b, 0, sizeof(b));
+    b.jw = jw;
+    b.next = &next;
+    b.err = err;
+
+    rc = icetap_wal_read_batch(jw->wal_dir, &jw->cursor, jw->max_records,
+                               icetap_jw_record, &b, more, err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_jw_prune(&next, jw->wal_dir, err);
+    }
+
+    if (rc == ICETAP_OK && b.w != NULL) {
+        rc = icetap_table_writer_close(b.w);
+        if (rc != ICETAP_OK) {
+            *err = *icetap_table_writer_error(b.w);
+        }
+    }
+
+    if (rc != ICETAP_OK) {
+        if (b.w) {
+            icetap_table_writer_abort(b.w);
+            icetap_table_writer_free(b.w);
+        }
+
+        icetap_wal_cursor_free(&next);
+        return rc;
+    }
+
+    if (b.w == NULL) {
+        /* nothing of this bucket: the cursor moves on in memory only */
+
+        icetap_wal_cursor_free(&jw->cursor);
+        jw->cursor = next;
+        return ICETAP_OK;
+    }
+
+    cur = icetap_wal_cursor_format(&next);
+    u = NULL;
+
+    rc = cur ? icetap_table_update_new(jw->t, &u, err)
+             : icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+
+    if (rc == ICETAP_OK) {
+        icetap_table_update_merge(u, 1);
+        rc = icetap_table_update_add_files(u, b.w, err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_set(u, ICETAP_JOURNAL_CURSOR_KEY, cur, err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_commit(u, &sid, err);
+
+        if (rc != ICETAP_OK && rc != ICETAP_CONFLICT
+            && icetap_jw_unknown(jw, cur, &sid) != ICETAP_CONFLICT)
+        {
+            /*
+             * The swap may have happened, or did: freeing the update
+             * would delete files the table may reference.  It is left
+             * allocated, a rare leak rather than a broken table.
+             */
+
+            if (sid != ICETAP_NO_SNAPSHOT) {
+                icetap_error_clear(err);
+                rc = ICETAP_OK;
+            }
+
+            u = NULL;
+            b.w = NULL;
+        }
+    }
+
+    free(cur);
+
+    if (b.w == NULL) {
+        /* left with its update */
+
+    } else if (u != NULL) {
+        /* deletes the files of an update that did not commit */
+        icetap_table_update_free(u);
+
+    } else {
+        icetap_table_writer_abort(b.w);
+    }
+
+    if (b.w != NULL) {
+        icetap_table_writer_free(b.w);
+    }
+
+    if (rc != ICETAP_OK) {
+        icetap_wal_cursor_free(&next);
+
+        /* the next step takes the cursor from whatever is current */
+        jw->loaded = 0;
+        jw->stats.conflicts += (rc == ICETAP_CONFLICT);
+
+        return rc;
+    }
+
+    icetap_wal_cursor_free(&jw->cursor);
+    jw->cursor = next;
+    jw->known_snapshot = sid;
+
+    jw->stats.commits++;
+    jw->stats.rows += b.rows;
+    jw->stats.last_commit_ms = icetap_table_now_ms();
+    jw->stats.snapshot_id = sid;
+
+    *rows = b.rows;
+
+    return ICETAP_OK;
+}
+
+
+/*
+ * After a commit failed with an I/O error: ICETAP_CONFLICT when it
+ * certainly did not happen (the table is readable and its cursor is not
+ * ours), else ICETAP_OK with *sid the snapshot when it did happen, or
+ * ICETAP_NO_SNAPSHOT when nobody can tell.
+ */
+
+static icetap_rc
+icetap_jw_unknown(icetap_journal_writer_t *jw, const char *cur, int64_t *sid)
+{
+    const char         *s;
+    icetap_error_t      e;
+    icetap_snapshot_t  *snap;
+
+    *sid = ICETAP_NO_SNAPSHOT;
+
+    if (icetap_table_refresh(jw->t, &e) != ICETAP_OK) {
+        return ICETAP_OK;
+    }
+
+    snap = icetap_metadata_current_snapshot(icetap_table_metadata(jw->t));
+    s = snap ? icetap_kvs_get(&snap->summary, ICETAP_JOURNAL_CURSOR_KEY)
+             : NULL;
+
+    if (s == NULL || strcmp(s, cur) != 0) {
+        return ICETAP_CONFLICT;
+    }
+
+    *sid = snap->snapshot_id;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_jw_count(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
+    uint64_t next)
+{
+    icetap_jw_batch_t  *b = ctx;
+
+    if (!icetap_jw_relevant(b->jw, rec)) {
+        return ICETAP_OK;
+    }
+
+    if (b->oldest_us == 0 || rec->time_us < b->oldest_us) {
+        b->oldest_us = rec->time_us;
+    }
+
+    b->records++;
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_journal_writer_lag(icetap_journal_writer_t *jw, uint64_t max,
+    uint64_t *records, int64_t *oldest_us, icetap_error_t *err)
+{
+    int                 more;
+    icetap_rc           rc;
+    icetap_jw_batch_t   b;
+
+    memset(&b, 0, sizeof(b));
+    b.jw = jw;
+
+    rc = icetap_wal_read_batch(jw->wal_dir, &jw->cursor, max, icetap_jw_count,
+                               &b, &more, err);
+
+    *records = b.records;
+    *oldest_us = b.oldest_us;
+
+    return rc;
+}
+
+
+icetap_rc
+icetap_journal_cursor_min(const icetap_wal_cursor_t *const *c, size_t n,
+    char **names, size_t nnames, icetap_wal_cursor_t *min)
+{
+    size_t    i, k;
+    uint64_t  off, o;
+
+    memset(min, 0, sizeof(icetap_wal_cursor_t));
+
+    for (i = 0; i < nnames; i++) {
+        off = UINT64_MAX;
+
+        for (k = 0; k < n; k++) {
+            o = icetap_wal_cursor_get(c[k], names[i]);
+            off = o < off ? o : off;
+        }
+
+        if (icetap_wal_cursor_set(min, names[i], off) != ICETAP_OK) {
+            icetap_wal_cursor_free(min);
+            return ICETAP_NOMEM;
+        }
+    }
+
+    return ICETAP_OK;
+}
