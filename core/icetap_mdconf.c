@@ -310,8 +310,8 @@ icetap_mdconf_parse_enc(icetap_mdconf_parse_t *p, int enc, int sse, int kms,
                                   "SseAlgorithm aws:kms");
     }
 
-    snprintf(out->sse_algorithm, sizeof(out->sse_algorithm), "%s",
-             p->text[sse]);
+    /* one of the two names checked above */
+    memcpy(out->sse_algorithm, p->text[sse], strlen(p->text[sse]) + 1);
     snprintf(out->kms_key_arn, sizeof(out->kms_key_arn), "%s",
              p->text[kms]);
 
@@ -628,8 +628,9 @@ icetap_mdconf_parse(icetap_mdconf_op_e op, const char *body, size_t len,
 
         snprintf(in->table_bucket_arn, sizeof(in->table_bucket_arn), "%s",
                  p->text[MD_TABLE_BUCKET_ARN]);
-        snprintf(in->table_name, sizeof(in->table_name), "%s",
-                 p->text[MD_TABLE_NAME]);
+        /* a valid name is at most 255 bytes */
+        memcpy(in->table_name, p->text[MD_TABLE_NAME],
+               strlen(p->text[MD_TABLE_NAME]) + 1);
         rc = ICETAP_OK;
     }
 
