@@ -30,6 +30,10 @@ location / {
 }
 CONF
 
+# the store's log is kept across runs: look at this run's part only
+my $moto_log = $env->servroot . '/moto.log';
+my $moto_from = -s $moto_log // 0;
+
 $env->start;
 
 my $ARN = 'arn:aws:s3tables:us-east-1:111122223333:bucket/aws-s3';
@@ -220,8 +224,14 @@ is(scalar @recs, 0, 'no WAL record for any configuration request')
 
 $env->stop;
 
-my $moto = do { local (@ARGV, $/) = ($env->servroot . '/moto.log'); <> };
+my $moto = do { local (@ARGV, $/) = ($moto_log); <> };
+$moto = substr($moto, $moto_from);
 ok(length $moto, 'the store logged requests');
+my $doc = quotemeta '/icetap-state/icetap/config/buckets/mdp-v2/metadata.json';
+my $bkt = qr{"PUT /icetap-state/ HTTP/1\.1" 200 };
+my $first = qr{"PUT $doc HTTP/1\.1" 404 .*?$bkt.*?"PUT $doc HTTP/1\.1" 200}s;
+like($moto, $first,
+     'the state bucket was created at first use');
 unlike($moto, qr/[?&]metadata(?:Configuration|JournalTable|InventoryTable
                                 |Table)\b/x,
        'no configuration request was forwarded to the store');
