@@ -2071,7 +2071,7 @@ icetap_store_s3_head_version(icetap_store_t *s, const char *key,
     /* the checksum headers come only when asked for */
     req.hdr[0] = "x-amz-checksum-mode";
     req.hdr[1] = "ENABLED";
-    req.nhdr = 2;
+    req.nhdr = 1;
 
     rc = icetap_s3_request(s3, &req, err);
 
