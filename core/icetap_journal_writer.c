@@ -277,6 +277,11 @@ icetap_journal_lookup(icetap_store_t *source, const icetap_wal_rec_t *rec,
     snprintf(vid, sizeof(vid), "%.*s", (int) rec->version_id.len,
              rec->version_id.data ? rec->version_id.data : "");
 
+    if (strcmp(vid, "null") == 0) {
+        /* the null version: the current one, checked by its ETag */
+        vid[0] = '\0';
+    }
+
     h = icetap_calloc(1, sizeof(icetap_store_s3_head_t));
     if (h == NULL) {
         return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
@@ -286,7 +291,15 @@ icetap_journal_lookup(icetap_store_t *source, const icetap_wal_rec_t *rec,
 
     rc = icetap_store_s3_head_version(source, key, vid, h, err);
 
-    if (rc == ICETAP_NOTFOUND) {
+    /*
+     * Gone, or refused for good (a 4xx): the columns stay NULL rather
+     * than the journal stopping; other failures are retried.
+     */
+
+    if (rc == ICETAP_NOTFOUND
+        || (rc != ICETAP_OK && err != NULL && err->http_status >= 400
+            && err->http_status < 500 && err->http_status != 429))
+    {
         icetap_error_clear(err);
         return ICETAP_OK;               /* e.found = 0 */
     }
@@ -308,7 +321,10 @@ icetap_journal_lookup(icetap_store_t *source, const icetap_wal_rec_t *rec,
         rc = icetap_store_s3_tagging(source, key, vid, &tags, &lk->ntags,
                                      err);
 
-        if (rc == ICETAP_NOTFOUND) {
+        if (rc == ICETAP_NOTFOUND
+            || (rc != ICETAP_OK && err != NULL && err->http_status >= 400
+                && err->http_status < 500 && err->http_status != 429))
+        {
             /* deleted between the two requests */
             icetap_error_clear(err);
             return ICETAP_OK;
