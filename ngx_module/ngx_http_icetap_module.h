@@ -28,6 +28,10 @@ typedef ngx_int_t (*ngx_http_icetap_helper_pt)(ngx_cycle_t *cycle,
     void *data);
 
 
+/* ngx_http_icetap_journal.c: "icetap_journal" */
+typedef struct ngx_http_icetap_journal_conf_s  ngx_http_icetap_journal_conf_t;
+
+
 /* "icetap_access_key": the keys of the APIs icetap answers itself */
 typedef struct {
     ngx_str_t                  access_key;      /* NUL-terminated */
@@ -49,6 +53,7 @@ typedef struct {
     ngx_uint_t                 configured;      /* icetap_wal given */
 
     ngx_http_icetap_store_conf_t  *store;       /* NULL: no icetap_store */
+    ngx_http_icetap_journal_conf_t  *journal;   /* NULL: no journal */
     ngx_array_t               *keys;            /* ngx_http_icetap_key_t */
     ngx_str_t                  region;          /* for ARNs and SigV4 */
     ngx_str_t                  account_id;
@@ -143,6 +148,12 @@ char *ngx_http_icetap_account_id(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_icetap_auth_verify(ngx_http_request_t *r,
     const char *service, ngx_str_t *body, icetap_sigv4_result_t *res,
     icetap_error_t *err);
+
+/* ngx_http_icetap_journal.c: the journal helper */
+char *ngx_http_icetap_journal(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_icetap_journal_init(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
 
 /* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */
 ngx_int_t ngx_http_icetap_mdconf_handler(ngx_http_request_t *r);
