@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use File::Temp qw(tempdir);
 use Test::More;
 use Test::Icetap::Env;
 use Test::Icetap::HTTP qw(http_request);
@@ -16,6 +17,7 @@ sub localise {
     my ($text, $env) = @_;
 
     my $sr = $env->servroot;
+    my $keydir = tempdir(CLEANUP => 1);
     my $mod = Test::Icetap::Env::module_path();
     my $port = $env->port;
     my $s3 = $env->s3_port;
@@ -30,6 +32,15 @@ sub localise {
     $text =~ s{^(\s*listen)\s+\d+;}{$1 127.0.0.1:$port;}mg;
     $text =~ s{^(\s*worker_processes)\s+\S+;}{$1 1;}m;
     $text =~ s{127\.0\.0\.1:9000}{127.0.0.1:$s3}g;
+
+    if ($text =~ s{^(\s*icetap_access_key_file)\s+\S+;}
+                  {$1 $keydir/icetap-keys;}m)
+    {
+        open my $kf, '>', "$keydir/icetap-keys" or die "keys: $!";
+        print $kf "# test keys\nAKIAIOSFODNN7EXAMPLE secret\n";
+        close $kf;
+    }
+
     my $temp = join '', map { "    ${_}_temp_path $sr/tmp/$_;\n" }
         qw(client_body proxy fastcgi uwsgi scgi);
     $text =~ s/^http \x7b\n/http \x7b\n$temp/m or die "no http block";
