@@ -520,6 +520,14 @@ async function main() {
                 const enc = await q(`SELECT DISTINCT encodings
                     FROM parquet_metadata('${file}')`);
                 diagList(`${label} encodings`, enc.map((e) => e.encodings));
+                // the page v2 files are where the DELTA decoders get tested
+                const all = enc.map((e) => e.encodings).join(',');
+                for (const want of ['DELTA_BINARY_PACKED',
+                                    'DELTA_LENGTH_BYTE_ARRAY',
+                                    'BYTE_STREAM_SPLIT']) {
+                    ok(all.includes(want), `${label}: has ${want} pages`,
+                       all);
+                }
             }
         }
     }
