@@ -6,6 +6,9 @@
  *     icetap wal dump DIR      records of every segment as JSON lines
  *     icetap wal check DIR     per-segment health: records, torn tails,
  *                              CRC errors (never fails on damage)
+ *     icetap table list        the tables of the catalog
+ *     icetap table cat ...     the live rows of a table (icetap_table.c)
+ *     icetap journal status DIR    the journal helper's lag
  */
 
 
@@ -15,6 +18,8 @@
 #include <string.h>
 
 #include <icetap/wal.h>
+
+#include "icetap_cli.h"
 
 
 static int icetap_cli_wal(int argc, char **argv);
@@ -27,6 +32,14 @@ main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "wal") == 0) {
         return icetap_cli_wal(argc - 2, argv + 2);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "table") == 0) {
+        return icetap_cli_table(argc - 2, argv + 2);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "journal") == 0) {
+        return icetap_cli_journal(argc - 2, argv + 2);
     }
 
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0
@@ -49,6 +62,7 @@ icetap_cli_usage(FILE *f)
     fprintf(f,
         "usage: icetap wal dump DIR    print WAL records as JSON lines\n"
         "       icetap wal check DIR   report torn tails and CRC errors\n");
+    icetap_cli_table_usage(f);
 }
 
 
