@@ -142,6 +142,44 @@ for my $b (@{$w->{configured}}) {
     ok(!grep({ $_->{key} =~ /^before-/ } @{$t->{rows}}),
        "$b: nothing from before the configuration");
 
+    # the same rows through the core: icetap table cat
+
+    my @store = ('--endpoint', $env->s3_endpoint, '--bucket', 'icetap-state');
+    $env->run_cmd([Test::Icetap::Env::cli_path(), 'table', 'cat', 'aws-s3',
+                   $ns, 'journal', @store, '--format', 'jsonl']);
+    my $caterr = $env->{py}{err};
+    open $fh, '>', "$sr/cat-$b.jsonl" or die;
+    print $fh $env->{py}{out};
+    close $fh;
+    $cmp = $env->run_cmd(['python3', '-c', <<'PY', "$sr/rows-$b.json",
+import datetime, json, sys
+duck = json.load(open(sys.argv[1]))['rows']
+cat = [json.loads(l) for l in open(sys.argv[2])]
+def us(s):
+    if s is None:
+        return None
+    d = datetime.datetime.fromisoformat(s).replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000000 + d.microsecond
+for r in cat:
+    r['record_timestamp'] = us(r['record_timestamp'])
+    r['last_modified_date'] = us(r['last_modified_date'])
+norm = lambda rows: sorted(json.dumps(r, sort_keys=True) for r in rows)
+a, b = norm(duck), norm(cat)
+print('same' if a == b else 'differ: %d vs %d rows, first %s / %s' % (
+    len(a), len(b), next((x for x in a if x not in b), None),
+    next((x for x in b if x not in a), None)))
+PY
+                          "$sr/cat-$b.jsonl"]);
+    is($cmp, "same\n", "$b: icetap table cat prints the rows DuckDB read")
+        or diag $caterr;
+
+    my $csv = $env->run_cmd([Test::Icetap::Env::cli_path(), 'table', 'cat',
+                             'aws-s3', $ns, 'journal', @store,
+                             '--format', 'csv']);
+    my @lines = split /\n/, $csv;
+    like($lines[0], qr/^bucket,key,sequence_number,record_type,/,
+         "$b: CSV header");
+
     my $doc = $env->run_cmd(['python3', '-c', <<'PY', $b]);
 import sys, icetap_test
 print(icetap_test.client('s3').get_object(Bucket='icetap-state',
@@ -149,6 +187,17 @@ print(icetap_test.client('s3').get_object(Bucket='icetap-state',
 PY
     is(decode_json($doc)->{journal}{status}, 'ACTIVE', "$b: ACTIVE");
 }
+
+my $list = $env->run_cmd([Test::Icetap::Env::cli_path(), 'table', 'list',
+                          '--endpoint', $env->s3_endpoint,
+                          '--bucket', 'icetap-state']);
+is(scalar(() = $list =~ /^aws-s3\tb_\S+\tjournal\tarn:/mg), 2,
+   'icetap table list: two journal tables') or diag $list;
+
+my $js = $env->run_cmd([Test::Icetap::Env::cli_path(), 'journal', 'status',
+                        $env->wal_dir]);
+like($js, qr/^tap[uv]-\S+\tb_\S+\.journal\t0 records behind/m,
+     'icetap journal status: no lag') or diag $js;
 
 # the third bucket has no configuration: no table
 

@@ -108,7 +108,7 @@ async function main() {
          to_json(object_tags)::VARCHAR AS object_tags,
          to_json(user_metadata)::VARCHAR AS user_metadata),
          (epoch_us(record_timestamp) // 86400000000) AS _day
-       FROM read_parquet('${f.path}')`);
+       FROM read_parquet('${f.path}', hive_partitioning = false)`);
     const got = r.getRowObjectsJson();
     if (got.length !== f.rows) fail('record_count of ' + f.path);
     for (const row of got) {
