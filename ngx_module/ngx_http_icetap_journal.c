@@ -483,7 +483,8 @@ ngx_http_icetap_journal_config(ngx_http_icetap_journal_t *j,
         {
             ngx_log_error(NGX_LOG_ERR, j->log, 0,
                           "icetap: journal: bucket \"%s\": %s; the "
-                          "configuration FAILED", bucket, err.msg);
+                          "configuration FAILED with "
+                          "JournalTableAlreadyExists", bucket, err.msg);
 
             ngx_cpystrn((u_char *) conf->journal.status, (u_char *) "FAILED",
                         sizeof(conf->journal.status));
