@@ -1027,6 +1027,26 @@ icetap_table_writer_close(icetap_table_writer_t *w)
 }
 
 
+uint64_t
+icetap_table_writer_bytes(const icetap_table_writer_t *w)
+{
+    size_t    i;
+    uint64_t  n;
+
+    n = 0;
+
+    for (i = 0; i < w->nfiles; i++) {
+        n += (uint64_t) w->files[i]->f.file_size_in_bytes;
+    }
+
+    for (i = 0; i < w->nopen; i++) {
+        n += icetap_pq_writer_size(w->open[i]->pw);
+    }
+
+    return n;
+}
+
+
 size_t
 icetap_table_writer_nfiles(const icetap_table_writer_t *w)
 {

@@ -178,6 +178,8 @@ icetap_rc icetap_table_writer_row(icetap_table_writer_t *w,
     const icetap_value_t *values, size_t n);
 /* closes and uploads every open file */
 icetap_rc icetap_table_writer_close(icetap_table_writer_t *w);
+/* bytes written so far: the closed files and what open ones flushed */
+uint64_t icetap_table_writer_bytes(const icetap_table_writer_t *w);
 /* the files written so far (complete after close), owned by the writer */
 size_t icetap_table_writer_nfiles(const icetap_table_writer_t *w);
 const icetap_data_file_t *icetap_table_writer_file(

@@ -559,6 +559,83 @@ test_merge_and_expire(void)
 
 /* two handles: in every round both commit from the same base */
 
+/* the writer's byte count: closed files plus what open files flushed */
+
+static void
+test_writer_bytes(void)
+{
+    char                        loc[300], name[96];
+    size_t                      i;
+    int64_t                     id;
+    uint64_t                    before, sum;
+    icetap_error_t              err;
+    icetap_value_t              v[TT_NCOLS];
+    icetap_schema_t            *schema;
+    icetap_table_t             *t;
+    icetap_table_conf_t         c;
+    icetap_table_writer_t      *w;
+    icetap_partition_spec_t     spec;
+    icetap_table_writer_conf_t  wc;
+
+    conf_init(&c, "bytes", loc, sizeof(loc));
+    schema = tt_schema();
+    tt_spec(&spec, 0);
+
+    if (icetap_table_create(store, &c, 2, schema, &spec, NULL, NULL, &t,
+                            &err)
+        != ICETAP_OK)
+    {
+        ok(0, "create: %s", err.msg);
+        return;
+    }
+
+    memset(&wc, 0, sizeof(wc));
+    wc.row_group_size = 1024;
+    wc.target_file_rows = 2000;
+
+    icetap_table_writer_open(t, &wc, &w, &err);
+    is_int(icetap_table_writer_bytes(w), 0, "nothing written: 0 bytes");
+
+    /* 1100 rows per partition: a row group flushed in each open file */
+
+    for (id = 0; id < 3300; id++) {
+        tt_row(id, v, name, sizeof(name));
+        icetap_table_writer_row(w, v, TT_NCOLS);
+    }
+
+    before = icetap_table_writer_bytes(w);
+    ok(icetap_table_writer_nfiles(w) == 0 && before > 3 * 1024,
+       "three open files count their flushed row groups (%llu bytes)",
+       (unsigned long long) before);
+
+    for (id = 3300; id < 9000; id++) {
+        tt_row(id, v, name, sizeof(name));
+        icetap_table_writer_row(w, v, TT_NCOLS);
+    }
+
+    ok(icetap_table_writer_nfiles(w) > 0
+       && icetap_table_writer_bytes(w) > before,
+       "rolled files and open ones both count");
+
+    icetap_table_writer_close(w);
+
+    sum = 0;
+    for (i = 0; i < icetap_table_writer_nfiles(w); i++) {
+        sum += (uint64_t) icetap_table_writer_file(w, i)->file_size_in_bytes;
+    }
+
+    ok(sum > 0 && icetap_table_writer_bytes(w) == sum,
+       "after close: the sum of the file sizes (%llu)",
+       (unsigned long long) sum);
+
+    icetap_table_writer_abort(w);
+    icetap_table_writer_free(w);
+    icetap_partition_spec_clear(&spec);
+    icetap_schema_free(schema);
+    icetap_table_close(t);
+}
+
+
 static void
 test_races(void)
 {
@@ -691,6 +768,7 @@ main(void)
     test_v2();
     test_v3();
     test_merge_and_expire();
+    test_writer_bytes();
     test_races();
 
     icetap_store_destroy(store);
