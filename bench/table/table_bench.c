@@ -11,8 +11,10 @@
  * Parquet are committed, one snapshot per COMMIT_MIB MiB (merging
  * appends), data files uploaded with multipart.  SCHEMA is "journal"
  * (the S3 Metadata journal, 21 columns with two string maps; default)
- * or "wide" (an id and four 200-byte strings).  read: every live row of
- * the current snapshot through the table reader, every column decoded.
+ * or "wide" (an id and four 200-byte strings); "wide<N>" partitions the
+ * wide rows by bucket[N](id), so N files are open and filling at once.
+ * read: every live row of the current snapshot through the table
+ * reader, every column decoded.
  *
  * TABLE_SPILL_MIB in the environment sets the writer's spill size.
  *
@@ -349,11 +351,12 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
     double mib, double commit_mib, const char *kind)
 {
     int                         wide;
-    char                        location[1024], *big_key, *p;
+    int                         buckets;
+    char                        location[1024], *big_key, *p, tr[32];
     long                        rss, hwm;
     size_t                      i, nfiles, commits;
     json_t                     *j;
-    double                      t0, secs, done, window, closed;
+    double                      t0, secs, done, window;
     gen_t                       g;
     int64_t                     id, sid, biggest;
     json_error_t                je;
@@ -362,6 +365,7 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
     icetap_table_t             *t;
     icetap_schema_t            *schema;
     icetap_store_obj_t          obj;
+    icetap_value_t              idv;
     icetap_pq_writer_t         *pw;
     icetap_table_conf_t         c;
     icetap_table_update_t      *u;
@@ -373,10 +377,14 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
     memset(&g, 0, sizeof(g));
     big_key = NULL;
     biggest = 0;
-    wide = strcmp(kind, "wide") == 0;
+    wide = strncmp(kind, "wide", 4) == 0;
+    buckets = wide ? atoi(kind + 4) : 0;
 
-    if (!wide && strcmp(kind, "journal") != 0) {
-        fprintf(stderr, "table_bench: the schema is journal or wide\n");
+    if (!(wide && (kind[4] == '\0' || buckets > 0))
+        && strcmp(kind, "journal") != 0)
+    {
+        fprintf(stderr, "table_bench: the schema is journal, wide or "
+                "wide<N> (N buckets)\n");
         return 2;
     }
 
@@ -397,6 +405,17 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
 
     conf_init(&c, location, sizeof(location), bucket, prefix);
     memset(&spec, 0, sizeof(spec));
+
+    if (buckets > 0) {
+        snprintf(tr, sizeof(tr), "bucket[%d]", buckets);
+
+        if (icetap_partition_spec_add_field(&spec, "id_bucket", tr, 1, 0,
+                                            &err)
+            != ICETAP_OK)
+        {
+            return fail("spec", &err);
+        }
+    }
 
     if (icetap_table_create(s, &c, 3, schema, &spec, NULL, NULL, &t, &err)
         != ICETAP_OK)
@@ -432,7 +451,11 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
         window = icetap_min(commit_mib * MIB, mib * MIB - done);
 
         for ( ;; ) {
-            if (icetap_table_writer_begin(w, NULL, &pw) != ICETAP_OK
+            idv.type = ICETAP_TYPE_LONG;
+            idv.is_null = 0;
+            idv.v.l = id;
+
+            if (icetap_table_writer_begin(w, &idv, &pw) != ICETAP_OK
                 || (wide ? wide_row(&g, pw, id) : journal_row(&g, pw, id))
                    != ICETAP_OK
                 || icetap_table_writer_end(w) != ICETAP_OK)
@@ -446,15 +469,7 @@ cmd_write(const char *endpoint, const char *bucket, const char *prefix,
                 continue;
             }
 
-            /* flushed bytes: the files closed, the open one so far */
-
-            closed = (double) icetap_pq_writer_size(pw);
-
-            for (i = 0; i < icetap_table_writer_nfiles(w); i++) {
-                closed += icetap_table_writer_file(w, i)->file_size_in_bytes;
-            }
-
-            if (closed >= window) {
+            if ((double) icetap_table_writer_bytes(w) >= window) {
                 break;
             }
         }
