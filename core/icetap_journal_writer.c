@@ -53,6 +53,8 @@ typedef struct {
 
 static icetap_rc icetap_jw_sync(icetap_journal_writer_t *jw,
     icetap_error_t *err);
+static const char *icetap_jw_cursor_of(const icetap_table_metadata_t *md,
+    const icetap_snapshot_t *snap);
 static int icetap_jw_relevant(icetap_journal_writer_t *jw,
     const icetap_wal_rec_t *rec);
 static icetap_rc icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec,
@@ -512,8 +514,7 @@ icetap_jw_sync(icetap_journal_writer_t *jw, icetap_error_t *err)
 
     icetap_wal_cursor_free(&jw->cursor);
 
-    s = snap ? icetap_kvs_get(&snap->summary, ICETAP_JOURNAL_CURSOR_KEY)
-             : NULL;
+    s = icetap_jw_cursor_of(md, snap);
 
     if (s != NULL) {
         rc = icetap_wal_cursor_parse(s, &jw->cursor, err);
@@ -526,6 +527,33 @@ icetap_jw_sync(icetap_journal_writer_t *jw, icetap_error_t *err)
     jw->loaded = 1;
 
     return ICETAP_OK;
+}
+
+
+/* the cursor of a snapshot, or of its newest ancestor that has one */
+
+static const char *
+icetap_jw_cursor_of(const icetap_table_metadata_t *md,
+    const icetap_snapshot_t *snap)
+{
+    size_t       n;
+    const char  *s;
+
+    for (n = 0; snap != NULL && n <= md->nsnapshots; n++) {
+        s = icetap_kvs_get(&snap->summary, ICETAP_JOURNAL_CURSOR_KEY);
+
+        if (s != NULL) {
+            return s;
+        }
+
+        if (snap->parent_id == ICETAP_NO_SNAPSHOT) {
+            break;
+        }
+
+        snap = icetap_metadata_snapshot(md, snap->parent_id);
+    }
+
+    return NULL;
 }
 
 
@@ -921,8 +949,7 @@ icetap_jw_unknown(icetap_journal_writer_t *jw, const char *cur, int64_t *sid)
     }
 
     snap = icetap_metadata_current_snapshot(icetap_table_metadata(jw->t));
-    s = snap ? icetap_kvs_get(&snap->summary, ICETAP_JOURNAL_CURSOR_KEY)
-             : NULL;
+    s = icetap_jw_cursor_of(icetap_table_metadata(jw->t), snap);
 
     if (s == NULL || strcmp(s, cur) != 0) {
         return ICETAP_CONFLICT;
@@ -999,4 +1026,139 @@ icetap_journal_cursor_min(const icetap_wal_cursor_t *const *c, size_t n,
     }
 
     return ICETAP_OK;
+}
+
+
+/* record expiration */
+
+
+typedef struct {
+    int32_t                   cutoff_day;
+    char                    **paths;
+    size_t                    n;
+    size_t                    cap;
+    uint64_t                  rows;
+} icetap_jw_expire_t;
+
+
+static icetap_rc
+icetap_jw_expire_file(void *ctx, const icetap_table_file_t *f)
+{
+    char                **p;
+    size_t                cap;
+    icetap_jw_expire_t   *x = ctx;
+    const icetap_value_t *day;
+
+    if (f->file->content != 0 || f->file->npartition != 1) {
+        return ICETAP_OK;
+    }
+
+    day = &f->file->partition[0];
+
+    if (day->is_null || day->v.i >= x->cutoff_day) {
+        return ICETAP_OK;
+    }
+
+    if (x->n == x->cap) {
+        cap = x->cap ? 2 * x->cap : 16;
+        p = icetap_realloc(x->paths, cap * sizeof(char *));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        x->paths = p;
+        x->cap = cap;
+    }
+
+    x->paths[x->n] = icetap_strndup(f->file->file_path,
+                                    strlen(f->file->file_path));
+    if (x->paths[x->n] == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    x->n++;
+    x->rows += (uint64_t) f->file->record_count - f->ndeleted;
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_journal_expire_records(icetap_table_t *t, int64_t cutoff_us,
+    size_t *files, uint64_t *rows, icetap_error_t *err)
+{
+    size_t                          i;
+    int64_t                         day;
+    icetap_rc                       rc;
+    const char                     *cur;
+    icetap_jw_expire_t              x;
+    icetap_snapshot_t              *snap;
+    icetap_table_update_t          *u;
+    const icetap_table_metadata_t  *md;
+
+    *files = 0;
+    *rows = 0;
+
+    rc = icetap_table_refresh(t, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    md = icetap_table_metadata(t);
+    snap = icetap_metadata_current_snapshot(md);
+
+    if (snap == NULL || md->nspecs == 0
+        || md->specs[0].nfields != 1
+        || md->specs[0].fields[0].transform.kind != ICETAP_TRANSFORM_DAY)
+    {
+        return ICETAP_OK;
+    }
+
+    day = cutoff_us / 86400000000LL - (cutoff_us < 0);
+
+    memset(&x, 0, sizeof(x));
+    x.cutoff_day = (int32_t) day;
+
+    rc = icetap_table_files(t, -1, icetap_jw_expire_file, &x, err);
+
+    u = NULL;
+
+    if (rc == ICETAP_OK && x.n > 0) {
+        rc = icetap_table_update_new(t, &u, err);
+    }
+
+    for (i = 0; rc == ICETAP_OK && i < x.n; i++) {
+        rc = icetap_table_update_remove_file(u, x.paths[i], err);
+    }
+
+    /* the WAL position stays what it was */
+
+    cur = icetap_jw_cursor_of(md, snap);
+
+    if (rc == ICETAP_OK && u != NULL && cur != NULL) {
+        rc = icetap_table_update_set(u, ICETAP_JOURNAL_CURSOR_KEY, cur, err);
+    }
+
+    if (rc == ICETAP_OK && u != NULL) {
+        rc = icetap_table_update_operation(u, "delete", err);
+    }
+
+    if (rc == ICETAP_OK && u != NULL) {
+        rc = icetap_table_update_commit(u, NULL, err);
+    }
+
+    icetap_table_update_free(u);
+
+    if (rc == ICETAP_OK) {
+        *files = x.n;
+        *rows = x.rows;
+    }
+
+    for (i = 0; i < x.n; i++) {
+        icetap_free(x.paths[i]);
+    }
+
+    icetap_free(x.paths);
+
+    return rc;
 }

@@ -13,6 +13,9 @@
  * step starts again from the cursor of whatever won.  Either a batch's
  * rows and its cursor are both in the table, or neither is.
  *
+ * A snapshot without a cursor (another kind of commit) leaves the cursor
+ * of its newest ancestor that has one in force.
+ *
  * Records of other buckets, and those older than the configuration
  * (time_us < enabled_at_us), are skipped.  Batches holding only such
  * records advance the writer's cursor in memory without a commit: after
@@ -142,6 +145,16 @@ icetap_rc icetap_journal_writer_lag(icetap_journal_writer_t *jw,
     icetap_error_t *err);
 
 void icetap_journal_writer_free(icetap_journal_writer_t *jw);
+
+
+/*
+ * Record expiration: removes the data files of the days that end before
+ * cutoff_us (whole partitions of day(record_timestamp), so a row goes at
+ * most a day after it became eligible), in one commit that carries the
+ * current WAL cursor on.  *files and *rows get what was removed.
+ */
+icetap_rc icetap_journal_expire_records(icetap_table_t *t, int64_t cutoff_us,
+    size_t *files, uint64_t *rows, icetap_error_t *err);
 
 
 /*

@@ -476,6 +476,28 @@ test_writer(void)
        "old metadata files removed (%zu left)",
        count_files(name, ".metadata.json"));
 
+    /* record expiration: whole days, the cursor carried on */
+
+    {
+        size_t    nf;
+        uint64_t  nr;
+
+        rc = icetap_journal_expire_records(jt->table, t0, &nf, &nr, &err);
+        ok(rc == ICETAP_OK && nf == 0, "nothing expires before its day ends");
+
+        rc = icetap_journal_expire_records(jt->table, t0 + 86400000000LL,
+                                           &nf, &nr, &err);
+        ok(rc == ICETAP_OK && nr == expect && nf > 0,
+           "a day later every row expires: %zu files: %s", nf, err.msg);
+        is_int(count_rows(jt->table, &dups, &sizes), 0, "no rows left");
+
+        write_segment("600-1-1.wal", 4, t0 + 90000, 1, &m);
+        rc = icetap_journal_writer_step(jw, &rows, &more, &err);
+        ok(rc == ICETAP_OK && rows == (size_t) m,
+           "after expiry only the new segment's %d rows", m);
+        expect = m;
+    }
+
     {
         icetap_table_expired_t  ex;
 
