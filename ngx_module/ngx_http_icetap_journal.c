@@ -6,7 +6,8 @@
  * configured bucket's journal table exists (moving the configuration
  * from CREATING to ACTIVE), commits the bucket's WAL records to it
  * (core/icetap_journal_writer.c: rows and WAL cursor in one commit, so a
- * crash anywhere resumes exactly once), expires old snapshots, deletes
+ * crash anywhere resumes exactly once), expires rows past the record
+ * expiration of the configuration and old snapshots, deletes
  * the WAL segments every configured table has consumed and writes
  * "<WAL dir>/journal.json" with each table's lag.
  *
@@ -43,6 +44,7 @@ struct ngx_http_icetap_journal_conf_s {
     size_t                         max_records;
     ngx_int_t                      format;
     ngx_msec_t                     retention;
+    ngx_msec_t                     clock_offset;    /* ages, for tests */
 };
 
 
@@ -50,6 +52,7 @@ typedef struct {
     char                           bucket[ICETAP_MDCONF_NAME_LEN];
     char                           error[ICETAP_ERR_MSG_LEN];
     int64_t                        enabled_at_us;
+    int64_t                        expiration_days; /* 0: never */
     icetap_store_t                *source;
     icetap_journal_table_t        *jt;
     icetap_journal_writer_t       *jw;
@@ -132,18 +135,24 @@ ngx_http_icetap_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         s.len = value[i].data + value[i].len - s.data;
 
         if (ngx_strncmp(value[i].data, "interval=", 9) == 0
-            || ngx_strncmp(value[i].data, "retention=", 10) == 0)
+            || ngx_strncmp(value[i].data, "retention=", 10) == 0
+            || ngx_strncmp(value[i].data, "clock_offset=", 13) == 0)
         {
             ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            if (ms == (ngx_msec_t) NGX_ERROR
+                || (ms == 0 && value[i].data[0] != 'c'))
+            {
                 goto invalid;
             }
 
             if (value[i].data[0] == 'i') {
                 jcf->interval = ms;
 
-            } else {
+            } else if (value[i].data[0] == 'r') {
                 jcf->retention = ms;
+
+            } else {
+                jcf->clock_offset = ms;
             }
 
             continue;
@@ -444,6 +453,7 @@ ngx_http_icetap_journal_config(ngx_http_icetap_journal_t *j,
     }
 
     jt->seen = 1;
+    jt->expiration_days = conf->expiration_days;
 
     if (ngx_strcmp(conf->journal.status, "FAILED") == 0) {
         ngx_http_icetap_journal_drop(jt);
@@ -633,7 +643,9 @@ ngx_http_icetap_journal_commit(ngx_http_icetap_journal_t *j,
 {
     int                      more;
     size_t                   rows;
-    int64_t                  start, now;
+    size_t                   files;
+    int64_t                  start, now, age;
+    uint64_t                 expired;
     icetap_rc                rc;
     ngx_uint_t               level;
     icetap_error_t           err;
@@ -680,7 +692,11 @@ ngx_http_icetap_journal_commit(ngx_http_icetap_journal_t *j,
         jt->oldest_us = 0;
     }
 
-    /* snapshots are kept as S3 Metadata keeps them: >= 1, <= retention */
+    /*
+     * Rows older than the configuration's record expiration go with
+     * their day; snapshots are kept as S3 Metadata keeps them: at least
+     * one, none older than the retention.
+     */
 
     now = ngx_http_icetap_journal_now_ms();
 
@@ -690,7 +706,29 @@ ngx_http_icetap_journal_commit(ngx_http_icetap_journal_t *j,
         return;
     }
 
-    rc = icetap_table_expire(jt->jt->table, now - j->jcf->retention, 1, 0,
+    age = now + (int64_t) j->jcf->clock_offset;
+
+    if (jt->expiration_days > 0) {
+        rc = icetap_journal_expire_records(jt->jt->table,
+                                           age * 1000 - jt->expiration_days
+                                                        * 86400000000LL,
+                                           &files, &expired, &err);
+        if (rc != ICETAP_OK) {
+            ngx_log_error(NGX_LOG_WARN, j->log, 0,
+                          "icetap: journal: expiring records of bucket "
+                          "\"%s\": %s; retrying", jt->bucket, err.msg);
+            return;
+        }
+
+        if (files) {
+            ngx_log_error(NGX_LOG_INFO, j->log, 0,
+                          "icetap: journal: bucket \"%s\": %uL record(s) "
+                          "older than %L days expired, %uz file(s)",
+                          jt->bucket, expired, jt->expiration_days, files);
+        }
+    }
+
+    rc = icetap_table_expire(jt->jt->table, age - j->jcf->retention, 1, 0,
                              &ex, &err);
 
     if (rc != ICETAP_OK) {
