@@ -1,6 +1,7 @@
 # The journal helper end to end: boto3 creates S3 Metadata configurations
 # on two of three buckets through the gateway, then a mixed workload runs
-# while the journal helper is killed (SIGKILL) again and again.  Each
+# while the journal helper is killed (SIGKILL) every second, nginx is
+# reloaded and a worker is killed.  Each
 # configured bucket's journal table, downloaded from the store and read
 # with avsc (manifests) and DuckDB (data files), equals the ground truth
 # row for row with S3 Metadata's NULL rules: nothing lost, nothing twice,
@@ -26,7 +27,7 @@ for my $m ('@duckdb/node-api', 'avsc') {
         unless -d "$FindBin::Bin/node_modules/$m";
 }
 
-my $ops = $ENV{ICETAP_SOAK} ? 10000 : 600;
+my $ops = $ENV{ICETAP_SOAK} ? 10000 : 900;
 my $ak = $Test::Icetap::HTTP::ACCESS_KEY;
 my $sk = $Test::Icetap::HTTP::SECRET_KEY;
 
@@ -86,16 +87,28 @@ if ($pid == 0) {
     POSIX::_exit($env->{py}{rc});
 }
 
-my $kills = 0;
+my ($kills, $round, $reloads, $worker_kills) = (0, 0, 0, 0);
 while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-    select(undef, undef, undef, 1.5);
+    select(undef, undef, undef, 1.0);
+    $round++;
+    if ($round == 2) {
+        $env->reload;
+        $reloads++;
+        next;
+    }
+    if ($round == 4) {
+        $env->kill_worker('KILL');
+        $worker_kills++;
+        next;
+    }
     my $h = journal_helper() or next;
     kill 'KILL', $h and $kills++;
 }
 is($? >> 8, 0, 'the workload ran') or diag `cat $sr/cmd.err`;
 my $w = decode_json(do { local (@ARGV, $/) = "$sr/cmd.out"; <> });
 note $w->{summary};
-cmp_ok($kills, '>', 2, "the journal helper was killed $kills times");
+cmp_ok($kills, '>=', 2, "the journal helper was killed $kills times");
+is($reloads + $worker_kills, 2, 'a reload and a killed worker meanwhile');
 
 # everything committed: no lag left
 
@@ -226,5 +239,7 @@ cmp_ok($st->{wal_segments_deleted}, '>', 0,
 $env->stop;
 is_deeply([grep { !/exited on signal 9/ }
            $env->log_problems(allow_kill => 1)], [], 'no errors in the log');
+note scalar(() = $env->error_log =~ /icetap helper "journal" started/g)
+     . ' journal helper starts';
 
 done_testing();
