@@ -96,7 +96,7 @@ print("%d records; each also carries requester, source IP, request id, ETag,"
 '
 
 say "one record in full"
-"$CLI" wal dump "$W/wal" | head -1 | python3 -m json.tool
+"$CLI" wal dump "$W/wal" | awk 'NR == 1' | python3 -m json.tool
 
 say "WAL health (icetap wal check)"
 "$CLI" wal check "$W/wal"
