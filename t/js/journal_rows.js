@@ -10,9 +10,13 @@
 // file's partition value against its rows; DuckDB reads every live data
 // file.  The journal is append-only: a delete file fails the check.
 //
+// Then the spec's example questions in SQL over the same files: what was
+// deleted in the last 7 days and by whom, how many objects are not
+// encrypted, who uploaded how much to which storage class.
+//
 // Output JSON: {"rows": [...], "data_files": N, "manifests": N,
-// "snapshots": N, "summary": {...}}; timestamps as microseconds, maps as
-// objects, SQL NULL as null.
+// "snapshots": N, "summary": {...}, "queries": {...}}; timestamps as
+// microseconds, maps as objects, SQL NULL as null.
 
 const fs = require('fs');
 const path = require('path');
@@ -123,9 +127,31 @@ async function main() {
       rows.push(row);
     }
   }
+  // the spec's example questions, over the same files
+  const all = files.map((f) => `'${f.path}'`).join(', ');
+  const from = `read_parquet([${all}], hive_partitioning = false)`;
+  const queries = {};
+  if (files.length) {
+    queries.deleted_7d = (await con.runAndReadAll(
+      `SELECT key, version_id, is_delete_marker, requester, source_ip_address
+       FROM ${from} WHERE record_type = 'DELETE'
+       AND record_timestamp >= now()::TIMESTAMP - INTERVAL 7 DAY
+       ORDER BY key, sequence_number`)).getRowObjectsJson();
+    queries.not_encrypted = (await con.runAndReadAll(
+      `SELECT count(*)::BIGINT AS n FROM ${from}
+       WHERE record_type <> 'DELETE' AND encryption_status IS NULL`))
+      .getRowObjectsJson()[0].n;
+    queries.uploads = (await con.runAndReadAll(
+      `SELECT requester, storage_class, count(*)::BIGINT AS objects,
+       sum(size)::BIGINT AS bytes FROM ${from}
+       WHERE record_type = 'CREATE'
+       AND record_timestamp >= now()::TIMESTAMP - INTERVAL 30 DAY
+       GROUP BY requester, storage_class ORDER BY requester, storage_class`))
+      .getRowObjectsJson();
+  }
   process.stdout.write(JSON.stringify({
     rows, data_files: files.length, manifests: list.records.length,
-    snapshots: md.snapshots.length, summary: snap.summary,
+    snapshots: md.snapshots.length, summary: snap.summary, queries,
   }) + '\n');
 }
 

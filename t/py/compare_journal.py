@@ -4,6 +4,10 @@
 
 usage: compare_journal.py GROUND_TRUTH ROWS_JSON BUCKET...
 
+The spec's example questions answered by DuckDB (ROWS_JSON "queries")
+are checked too: the deletions against the ground truth, the counts and
+sums against the rows.
+
 Only the truth of the BUCKETs counts.  Every accepted mutation must have
 exactly one row, ambiguous ones (connection lost) at most one, and no
 other row may exist.  The columns a lookup fills (copies, completed
@@ -87,6 +91,47 @@ def diffs(t, row):
     return out
 
 
+def check_queries(q, truth, rows, buckets):
+    """The spec's example questions, answered by DuckDB: deletions (with
+    who and from where) equal the ground truth's; the counts and sums
+    agree with the rows."""
+    if not q:
+        return ['no example queries were run']
+    out = []
+    want = sorted([(t['key'], t.get('version_id'), t.get('is_delete_marker'))
+                   for t in truth if t['bucket'] in buckets
+                   and t['outcome'] == 'accepted'
+                   and RECORD_TYPE.get(t['op']) == 'DELETE'], key=repr)
+    got = sorted([(r['key'], r['version_id'], r['is_delete_marker'])
+                  for r in q['deleted_7d']], key=repr)
+    if want != got:
+        out.append('deleted in the last 7 days: %d rows, truth %d' % (
+            len(got), len(want)))
+    if any(r['requester'] is None or r['source_ip_address'] != '127.0.0.1'
+           for r in q['deleted_7d']):
+        out.append('deletions without requester or source IP')
+    n = sum(1 for r in rows if r['record_type'] != 'DELETE'
+            and r['encryption_status'] is None)
+    if int(q['not_encrypted']) != n:
+        out.append('not encrypted: %s, rows say %d' % (q['not_encrypted'], n))
+    up = {}
+    for r in rows:
+        if r['record_type'] == 'CREATE':
+            k = (r['requester'], r['storage_class'])
+            o, b = up.get(k, (0, 0))
+            up[k] = (o + 1, b + (r['size'] or 0))
+    got = {(r['requester'], r['storage_class']):
+           (int(r['objects']), int(r['bytes'] or 0)) for r in q['uploads']}
+    if got != up:
+        out.append('uploads by requester and storage class differ')
+    if sum(o for o, _ in up.values()) != sum(
+            1 for t in truth if t['bucket'] in buckets
+            and t['outcome'] == 'accepted'
+            and RECORD_TYPE.get(t['op']) == 'CREATE'):
+        out.append('uploads: not one per accepted create')
+    return out
+
+
 def main():
     truth = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     rows = json.load(open(sys.argv[2]))['rows']
@@ -140,6 +185,9 @@ def main():
     for r in extra[:20]:
         problems.append('unexpected row: %s %s/%s %s' % (
             r['record_type'], r['bucket'], r['key'], r.get('version_id')))
+
+    problems += check_queries(json.load(open(sys.argv[2])).get('queries'),
+                              truth, rows, buckets)
 
     if problems:
         for p in problems[:40]:
