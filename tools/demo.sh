@@ -56,6 +56,9 @@ aws_gw() { echo "\$ aws s3api $*" >&2; aws --endpoint-url "http://127.0.0.1:$GW_
 say "client operations through the gateway (AWS CLI)"
 aws_gw create-bucket --bucket photos
 aws_gw put-bucket-versioning --bucket photos --versioning-configuration Status=Enabled
+aws_gw create-bucket-metadata-configuration --bucket photos \
+    --metadata-configuration \
+    '{"JournalTableConfiguration":{"RecordExpiration":{"Expiration":"DISABLED"}}}'
 echo "a photo" > "$W/cat.jpg"
 aws_gw put-object --bucket photos --key 2026/cat.jpg --body "$W/cat.jpg" \
     --metadata camera=x100,owner=ana --tagging "album=pets" --storage-class STANDARD_IA
@@ -94,6 +97,37 @@ print()
 print("%d records; each also carries requester, source IP, request id, ETag,"
       " encryption and checksum facts." % len(rows))
 '
+
+say "the journal table (S3 Metadata's aws-s3 / b_photos / journal)"
+export ICETAP_STORE_ENDPOINT="http://127.0.0.1:$S3_PORT" ICETAP_STATE_BUCKET=icetap-state
+for i in $(seq 1 60); do
+    n=$("$CLI" table cat aws-s3 b_photos journal --addressing path 2>/dev/null | wc -l)
+    [ "$n" -ge 7 ] && break
+    sleep 0.5
+done
+echo "\$ aws s3api get-bucket-metadata-configuration --bucket photos" >&2
+aws --endpoint-url "http://127.0.0.1:$GW_PORT" s3api get-bucket-metadata-configuration \
+    --bucket photos --query 'GetBucketMetadataConfigurationResult.MetadataConfigurationResult.[DestinationResult.TableNamespace,JournalTableConfigurationResult.TableStatus]' \
+    --output text
+echo "\$ icetap table list" >&2
+"$CLI" table list --addressing path
+echo "\$ icetap table cat aws-s3 b_photos journal --format csv   (some columns)" >&2
+"$CLI" table cat aws-s3 b_photos journal --addressing path --format csv \
+    | python3 -c '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+cols = ["record_type", "key", "version_id", "is_delete_marker", "size",
+        "storage_class", "requester"]
+print("  ".join("%-14s" % c[:14] for c in cols))
+for r in rows:
+    print("  ".join("%-14s" % (r[c] or "NULL")[:14] for c in cols))
+'
+
+say "the same table queried by DuckDB over its Parquet files"
+aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --recursive --quiet \
+    s3://icetap-state/icetap/warehouse/aws-s3/ "$W/warehouse/" --exclude '*' \
+    --include '*.parquet'
+NODE_PATH="$ROOT/t/node_modules" node "$ROOT/tools/demo_query.js" "$W/warehouse"
 
 say "one record in full"
 "$CLI" wal dump "$W/wal" | awk 'NR == 1' | python3 -m json.tool
