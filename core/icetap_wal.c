@@ -797,6 +797,14 @@ icetap_wal_reader_next(icetap_wal_reader_t *r, icetap_wal_rec_t *rec,
         len = icetap_get_le32(r->buf + 4);
         crc = icetap_get_le32(r->buf + 8);
 
+        if (magic == 0 && len == 0 && crc == 0) {
+            /*
+             * Allocated space not written yet.  A writer stores a frame's
+             * header last and never skips ahead, so nothing valid follows.
+             */
+            return ICETAP_EOF;
+        }
+
         if (magic != ICETAP_WAL_FRAME_MAGIC) {
 
             if (icetap_wal_zeros_from(r, off)) {

@@ -10,9 +10,13 @@
  *     cannot fail for lack of disk; when no space can be reserved (disk
  *     full, directory unwritable, size cap reached) the request is refused
  *     before the store sees it.
- *   - All records of one response are written with one pwrite() before the
- *     response header is passed on, so the client never sees success for a
- *     mutation whose record is not in the page cache.
+ *   - All records of one response are written before the response header
+ *     is passed on, so the client never sees success for a mutation whose
+ *     record is not in the page cache.  The segment is mapped (MAP_SHARED)
+ *     and frames are encoded straight into it: no system call per request.
+ *     A frame's header is stored last, so a writer killed in the middle of
+ *     one leaves a zero header or a CRC mismatch, both of which readers
+ *     see as the end of that segment.
  *   - Each worker writes only its own files; names carry the start time and
  *     pid, so workers of an old and a new cycle never share a file.
  *   - A rolled segment ends with a SEAL frame; readers treat a segment of a
@@ -41,6 +45,7 @@ typedef struct {
 
 typedef struct {
     ngx_fd_t                      fd;
+    u_char                       *map;         /* the mapped segment */
     u_char                        path[NGX_MAX_PATH];
     off_t                         off;         /* next write offset */
     off_t                         alloc;       /* space allocated */
@@ -274,18 +279,6 @@ ngx_http_icetap_wal_append(ngx_http_request_t *r, icetap_wal_rec_t *recs,
         len += ICETAP_WAL_FRAME_HDR + icetap_wal_rec_size(&recs[i]);
     }
 
-    buf = ngx_pnalloc(r->pool, len);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = buf;
-
-    for (i = 0; i < n; i++) {
-        recs[i].seq = ngx_http_icetap_wal_next_seq();
-        p += icetap_wal_frame_encode(&recs[i], p);
-    }
-
     wal->reserved -= reserved;
 
     need = wal->reserved + (off_t) len + NGX_HTTP_ICETAP_WAL_SEAL_ROOM;
@@ -303,7 +296,26 @@ ngx_http_icetap_wal_append(ngx_http_request_t *r, icetap_wal_rec_t *recs,
         }
     }
 
-    if (ngx_http_icetap_wal_write(wal, buf, len, wal->off) != NGX_OK) {
+    if (wal->map) {
+        buf = wal->map + wal->off;
+
+    } else {
+        buf = ngx_pnalloc(r->pool, len);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p = buf;
+
+    for (i = 0; i < n; i++) {
+        recs[i].seq = ngx_http_icetap_wal_next_seq();
+        p += icetap_wal_frame_encode(&recs[i], p);
+    }
+
+    if (wal->map == NULL
+        && ngx_http_icetap_wal_write(wal, buf, len, wal->off) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -326,6 +338,11 @@ ngx_http_icetap_wal_write(ngx_http_icetap_wal_t *wal, u_char *buf,
     size_t len, off_t off)
 {
     ssize_t  n;
+
+    if (wal->map) {
+        ngx_memcpy(wal->map + off, buf, len);
+        return NGX_OK;
+    }
 
     while (len) {
         n = pwrite(wal->fd, buf, len, off);
@@ -356,6 +373,7 @@ ngx_http_icetap_wal_roll(ngx_http_icetap_wal_t *wal, off_t need)
 {
     int                     rc;
     off_t                   size, used;
+    u_char                 *map;
     ngx_fd_t                fd;
     ngx_err_t               err;
     icetap_wal_seg_info_t   info;
@@ -395,9 +413,12 @@ ngx_http_icetap_wal_roll(ngx_http_icetap_wal_t *wal, off_t need)
         return NGX_ERROR;
     }
 
-    /* allocate the whole segment now: appends into it cannot hit ENOSPC */
+    /*
+     * Allocate the whole segment now (and extend the file over it, for the
+     * mapping): appends into it cannot hit ENOSPC, nor fault for a block.
+     */
 
-    rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size);
+    rc = fallocate(fd, 0, 0, size);
 
     if (rc == -1 && (ngx_errno == EOPNOTSUPP || ngx_errno == ENOSYS)) {
         rc = posix_fallocate(fd, 0, size);
@@ -424,6 +445,8 @@ ngx_http_icetap_wal_roll(ngx_http_icetap_wal_t *wal, off_t need)
 
     icetap_wal_seg_header(&info, hdr);
 
+    /* the header through the file: a reader must see it at once */
+
     if (pwrite(fd, hdr, sizeof(hdr), 0) != (ssize_t) sizeof(hdr)) {
         ngx_log_error(NGX_LOG_ERR, wal->log, ngx_errno,
                       "icetap: writing the header of \"%s\" failed",
@@ -432,11 +455,21 @@ ngx_http_icetap_wal_roll(ngx_http_icetap_wal_t *wal, off_t need)
         goto failed;
     }
 
+    map = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+
+    if (map == MAP_FAILED) {
+        ngx_log_error(NGX_LOG_WARN, wal->log, ngx_errno,
+                      "icetap: mmap() of \"%s\" failed, appending with "
+                      "pwrite()", wal->path);
+        map = NULL;
+    }
+
     if (wal->fd != NGX_INVALID_FILE) {
         ngx_http_icetap_wal_seal(wal);
     }
 
     wal->fd = fd;
+    wal->map = map;
     wal->off = ICETAP_WAL_SEG_HDR_SIZE;
     wal->alloc = size;
     wal->segno++;
@@ -483,6 +516,22 @@ ngx_http_icetap_wal_seal(ngx_http_icetap_wal_t *wal)
     if (wal->off + (off_t) len <= wal->alloc) {
         (void) ngx_http_icetap_wal_write(wal, frame, len, wal->off);
         wal->off += len;
+    }
+
+    if (wal->map) {
+        if (munmap(wal->map, wal->alloc) == -1) {
+            ngx_log_error(NGX_LOG_ALERT, wal->log, ngx_errno,
+                          "icetap: munmap() of \"%s\" failed", wal->path);
+        }
+
+        wal->map = NULL;
+    }
+
+    /* the space after the SEAL frame is never written: give it back */
+
+    if (ftruncate(wal->fd, wal->off) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, wal->log, ngx_errno,
+                      "icetap: ftruncate() of \"%s\" failed", wal->path);
     }
 
     if (fdatasync(wal->fd) == -1) {

@@ -22,10 +22,14 @@ location / {
 }
 CONF
 
+# a 6 KB metadata header makes records large enough to fill segments
+
+my @big = (headers => [['x-amz-meta-filler', 'f' x 6000]]);
+
 sub req {
-    my ($env, $method, $path, $body) = @_;
+    my ($env, $method, $path, $body, @h) = @_;
     return http_request(port => $env->port, method => $method, uri => $path,
-                        body => $body // '', sign => 1);
+                        body => $body // '', sign => 1, @h);
 }
 
 sub store {
@@ -59,15 +63,15 @@ sub until_ok {
 {
     my $env = Test::Icetap::Env->new(config => $loc);
     my $wal = $env->wal_dir;
-    $env->{http_config} = "icetap_wal $wal max_size=600k segment_size=64k;";
+    $env->{http_config} = "icetap_wal $wal max_size=300k segment_size=64k;";
     $env->start;
 
     store($env, 'PUT', '/capped');
     store($env, 'PUT', '/capped/existing', 'read me');
 
     my (@codes, $r);
-    for my $i (1 .. 12) {
-        $r = req($env, 'PUT', "/capped/k$i", 'x' x 100);
+    for my $i (1 .. 60) {
+        $r = req($env, 'PUT', "/capped/k$i", 'x' x 100, @big);
         push @codes, $r->{status};
     }
 
@@ -76,10 +80,10 @@ sub until_ok {
     is($codes[-1], 503, 'then refused with 503');
     like($r->{body}, qr{<Error><Code>ServiceUnavailable</Code><Message>[^<]*WAL size cap reached},
          'S3 XML error naming the cause');
-    like($r->{body}, qr{<Resource>/capped/k12</Resource>}, 'and the resource');
+    like($r->{body}, qr{<Resource>/capped/k60</Resource>}, 'and the resource');
     is($r->{headers}{'retry-after'}, 1, 'Retry-After');
 
-    my $s = store($env, 'HEAD', '/capped/k12');
+    my $s = store($env, 'HEAD', '/capped/k60');
     is($s->{status}, 404, 'the refused mutation never reached the store');
 
     $r = req($env, 'GET', '/capped/existing');
@@ -157,8 +161,8 @@ SKIP: {
     store($env, 'PUT', '/fullbkt');
 
     my @codes;
-    for my $i (1 .. 8) {
-        push @codes, req($env, 'PUT', "/fullbkt/k$i", 'z' x 10)->{status};
+    for my $i (1 .. 120) {
+        push @codes, req($env, 'PUT', "/fullbkt/k$i", 'z' x 10, @big)->{status};
     }
 
     cmp_ok((grep { $_ == 200 } @codes), '>=', 1, "accepted while there is space: @codes");
