@@ -9,13 +9,15 @@
  *
  *     u32 magic "ITWR" | u32 payload length | u32 crc32c(payload) | payload
  *
- * all little endian.  A frame is written with one pwrite() into space that
- * was reserved (fallocate) before the mutation was forwarded, so a record
- * either is complete in the page cache or was never written: killing any
- * process cannot tear it.  Only a host crash can leave a torn tail, which
- * readers detect by the CRC and report without failing.  Space past the
- * last frame reads as zeros; a writer that rolls to a new segment ends the
- * old one with a SEAL frame, so a reader knows that no more frames follow.
+ * all little endian.  A frame is encoded into space that was reserved
+ * (fallocate) before the mutation was forwarded, in the writer's mapping
+ * of the segment, header last; it is in the page cache before the client
+ * hears back, so killing a process loses nothing acknowledged.  A writer
+ * killed in the middle of a frame leaves a zero header or a CRC mismatch at
+ * its tail, as can a host crash; readers report such a torn tail without
+ * failing.  Space past the last frame reads as zeros (a zero frame header
+ * ends the segment); a writer that rolls to a new segment ends the old one
+ * with a SEAL frame, so a reader knows that no more frames follow.
  *
  * The payload is a list of fields: u8 tag, varint length, bytes.  Unknown
  * tags are skipped, so the format can grow without breaking old readers.
