@@ -308,6 +308,13 @@ icetap_wal_frame_encode(const icetap_wal_rec_t *rec, uint8_t *out)
 
     n = icetap_wal_rec_encode(rec, out + ICETAP_WAL_FRAME_HDR);
 
+    /*
+     * The header last, and not before the payload is visible: a reader of
+     * a mapped segment that sees a header sees the whole frame.
+     */
+
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+
     icetap_put_le32(out, ICETAP_WAL_FRAME_MAGIC);
     icetap_put_le32(out + 4, (uint32_t) n);
     icetap_put_le32(out + 8, icetap_crc32c(0, out + ICETAP_WAL_FRAME_HDR, n));
