@@ -308,16 +308,17 @@ icetap_wal_frame_encode(const icetap_wal_rec_t *rec, uint8_t *out)
 
     n = icetap_wal_rec_encode(rec, out + ICETAP_WAL_FRAME_HDR);
 
+    icetap_put_le32(out + 4, (uint32_t) n);
+    icetap_put_le32(out + 8, icetap_crc32c(0, out + ICETAP_WAL_FRAME_HDR, n));
+
     /*
-     * The header last, and not before the payload is visible: a reader of
-     * a mapped segment that sees a header sees the whole frame.
+     * The magic last, and not before the rest is visible: a reader of a
+     * mapped segment that sees the magic sees the whole frame.
      */
 
     __atomic_thread_fence(__ATOMIC_RELEASE);
 
     icetap_put_le32(out, ICETAP_WAL_FRAME_MAGIC);
-    icetap_put_le32(out + 4, (uint32_t) n);
-    icetap_put_le32(out + 8, icetap_crc32c(0, out + ICETAP_WAL_FRAME_HDR, n));
 
     return ICETAP_WAL_FRAME_HDR + n;
 }
@@ -804,11 +805,18 @@ icetap_wal_reader_next(icetap_wal_reader_t *r, icetap_wal_rec_t *rec,
         len = icetap_get_le32(r->buf + 4);
         crc = icetap_get_le32(r->buf + 8);
 
-        if (magic == 0 && len == 0 && crc == 0) {
+        if (magic == 0) {
             /*
-             * Allocated space not written yet.  A writer stores a frame's
-             * header last and never skips ahead, so nothing valid follows.
+             * Allocated space not written yet, or a frame whose magic is
+             * not stored yet (it is stored last): a writer never skips
+             * ahead, so nothing valid follows for now.
              */
+
+            if (len != 0 || crc != 0) {
+                r->end = ICETAP_WAL_END_TORN;
+                r->torn_at = off;
+            }
+
             return ICETAP_EOF;
         }
 
