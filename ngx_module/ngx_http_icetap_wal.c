@@ -400,7 +400,7 @@ ngx_http_icetap_wal_roll(ngx_http_icetap_wal_t *wal, off_t need)
                         wal->segno + 1);
     *last = '\0';
 
-    fd = open((char *) wal->path, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600);
+    fd = open((char *) wal->path, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600);
 
     if (fd == NGX_INVALID_FILE) {
         err = ngx_errno;

@@ -32,6 +32,8 @@ x-amz-storage-class: STANDARD_IA
 x-amz-checksum-crc32: DUoRhQ==
 --- sign
 --- error_code: 200
+--- no_error_log
+[warn]
 --- wal
 {"op":"PutObject","record_type":"CREATE","bucket":"tap1","key":"dir/a b+c.txt","size":12,"e_tag":"\"6f5902ac237024bdd0c176cb93063dc4\"","storage_class":"STANDARD_IA","object_tags":{"k1":"v1","k 2":"v 2","flag":""},"user_metadata":{"color":"blue","empty":""},"is_delete_marker":false,"is_multipart":false,"checksum_algorithm":"CRC32","requester":"AKIAIOSFODNN7EXAMPLE","source_ip_address":"127.0.0.1","version_id":null,"needs_enrichment":false}
 
