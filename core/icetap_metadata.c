@@ -85,43 +85,6 @@ icetap_md_strdup(const char *s)
 }
 
 
-json_t *
-icetap_md_extra(const json_t *j, const char **known)
-{
-    json_t       *extra, *v;
-    const char   *key, **k;
-
-    extra = NULL;
-
-    json_object_foreach((json_t *) j, key, v) {
-
-        for (k = known; *k; k++) {
-            if (strcmp(*k, key) == 0) {
-                break;
-            }
-        }
-
-        if (*k) {
-            continue;
-        }
-
-        if (extra == NULL) {
-            extra = json_object();
-            if (extra == NULL) {
-                return NULL;
-            }
-        }
-
-        if (json_object_set(extra, key, v) != 0) {
-            json_decref(extra);
-            return NULL;
-        }
-    }
-
-    return extra;
-}
-
-
 int
 icetap_md_merge(json_t *out, const json_t *extra)
 {

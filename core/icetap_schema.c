@@ -9,6 +9,8 @@
 
 #include <icetap/schema.h>
 
+#include "icetap_metadata_int.h"
+
 
 #define ICETAP_SCHEMA_MAX_DEPTH  64
 
@@ -25,7 +27,6 @@ static icetap_rc icetap_field_from_json(const json_t *j, icetap_field_t *f,
     int depth, icetap_error_t *err);
 static icetap_rc icetap_struct_from_json(const json_t *j, icetap_type_t *t,
     int depth, icetap_error_t *err);
-static json_t *icetap_extra_of(const json_t *j, const char **known);
 static int icetap_extra_merge(json_t *out, const json_t *extra);
 static void icetap_field_clear(icetap_field_t *f);
 static icetap_rc icetap_field_copy(icetap_field_t *dst,
@@ -230,8 +231,10 @@ icetap_type_format(const icetap_type_t *t, char *buf, size_t size)
 }
 
 
-static json_t *
-icetap_extra_of(const json_t *j, const char **known)
+/* the members of j not named in known: kept for lossless round trips */
+
+json_t *
+icetap_md_extra(const json_t *j, const char **known)
 {
     json_t       *extra, *v;
     const char   *key, **k;
@@ -360,7 +363,7 @@ icetap_type_from_json_depth(const json_t *j, icetap_type_t **out, int depth,
             goto failed;
         }
 
-        t->extra = icetap_extra_of(j, icetap_struct_keys);
+        t->extra = icetap_md_extra(j, icetap_struct_keys);
 
     } else if (strcmp(kind, "list") == 0) {
         t->id = ICETAP_TYPE_LIST;
@@ -389,7 +392,7 @@ icetap_type_from_json_depth(const json_t *j, icetap_type_t **out, int depth,
             goto failed;
         }
 
-        t->extra = icetap_extra_of(j, icetap_list_keys);
+        t->extra = icetap_md_extra(j, icetap_list_keys);
 
     } else if (strcmp(kind, "map") == 0) {
         t->id = ICETAP_TYPE_MAP;
@@ -426,7 +429,7 @@ icetap_type_from_json_depth(const json_t *j, icetap_type_t **out, int depth,
             goto failed;
         }
 
-        t->extra = icetap_extra_of(j, icetap_map_keys);
+        t->extra = icetap_md_extra(j, icetap_map_keys);
 
     } else {
         rc = icetap_error_set(err, ICETAP_INVALID,
@@ -553,7 +556,7 @@ icetap_field_from_json(const json_t *j, icetap_field_t *f, int depth,
         return rc;
     }
 
-    f->extra = icetap_extra_of(j, icetap_field_keys);
+    f->extra = icetap_md_extra(j, icetap_field_keys);
 
     return ICETAP_OK;
 }
@@ -1100,7 +1103,7 @@ icetap_schema_from_json(const json_t *j, icetap_schema_t **out,
         }
     }
 
-    s->extra = icetap_extra_of(j, icetap_schema_keys);
+    s->extra = icetap_md_extra(j, icetap_schema_keys);
 
     *out = s;
 
