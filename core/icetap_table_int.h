@@ -138,6 +138,23 @@ icetap_rc icetap_table_pq_schema(const icetap_schema_t *schema,
 void icetap_table_sleep_ms(unsigned ms);
 
 
+/* a manifest's entries with their inherited values filled in */
+
+typedef struct {
+    icetap_buf_t                   buf;
+    icetap_manifest_reader_t      *r;
+    const icetap_manifest_file_t  *mf;
+    int64_t                        next_row_id;    /* v3 inheritance */
+} icetap_table_mr_t;
+
+icetap_rc icetap_table_mr_open(icetap_table_t *t,
+    const icetap_manifest_file_t *mf, icetap_table_mr_t *mr,
+    icetap_error_t *err);
+icetap_rc icetap_table_mr_next(icetap_table_mr_t *mr,
+    icetap_manifest_entry_t *e, icetap_error_t *err);
+void icetap_table_mr_close(icetap_table_mr_t *mr);
+
+
 /* the commit loop; abort() runs after an attempt that did not commit */
 typedef void (*icetap_table_abort_pt)(void *ctx, icetap_table_t *t);
 

@@ -128,76 +128,6 @@ icetap_ts_posdel_cb(void *ctx, const char *path, size_t len, int64_t pos)
 
 /* the manifests' entries with inherited values */
 
-typedef struct {
-    icetap_buf_t                   buf;
-    icetap_manifest_reader_t      *r;
-    const icetap_manifest_file_t  *mf;
-    int64_t                        next_row_id;
-} icetap_ts_mr_t;
-
-
-static icetap_rc
-icetap_ts_mr_open(icetap_table_t *t, const icetap_manifest_file_t *mf,
-    icetap_ts_mr_t *mr, icetap_error_t *err)
-{
-    icetap_rc  rc;
-
-    memset(mr, 0, sizeof(icetap_ts_mr_t));
-    mr->mf = mf;
-    mr->next_row_id = mf->first_row_id;
-
-    rc = icetap_table_get(t, mf->manifest_path, &mr->buf, err);
-    if (rc == ICETAP_OK) {
-        rc = icetap_manifest_reader_create_mem(mr->buf.data, mr->buf.len,
-                                               &mr->r, err);
-    }
-
-    if (rc != ICETAP_OK) {
-        icetap_buf_free(&mr->buf);
-    }
-
-    return rc;
-}
-
-
-static icetap_rc
-icetap_ts_mr_next(icetap_ts_mr_t *mr, icetap_manifest_entry_t *e,
-    icetap_error_t *err)
-{
-    icetap_rc  rc;
-
-    rc = icetap_manifest_reader_next(mr->r, e, err);
-    if (rc != ICETAP_OK) {
-        return rc;
-    }
-
-    if (e->snapshot_id == ICETAP_UNSET) {
-        e->snapshot_id = mr->mf->added_snapshot_id;
-    }
-
-    if (e->sequence_number == ICETAP_UNSET) {
-        e->sequence_number = mr->mf->sequence_number;
-    }
-
-    if (mr->mf->content == ICETAP_MANIFEST_DATA
-        && e->file.first_row_id == ICETAP_UNSET
-        && mr->next_row_id != ICETAP_UNSET)
-    {
-        e->file.first_row_id = mr->next_row_id;
-        mr->next_row_id += e->file.record_count;
-    }
-
-    return ICETAP_OK;
-}
-
-
-static void
-icetap_ts_mr_close(icetap_ts_mr_t *mr)
-{
-    icetap_manifest_reader_destroy(mr->r);
-    icetap_buf_free(&mr->buf);
-}
-
 
 static const icetap_snapshot_t *
 icetap_ts_snapshot(icetap_table_t *t, int64_t snapshot_id,
@@ -227,7 +157,7 @@ icetap_table_files(icetap_table_t *t, int64_t snapshot_id,
     icetap_rc                 rc;
     icetap_ts_t               s;
     icetap_ts_pd_t           *pd;
-    icetap_ts_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_ts_del_t          *d;
     icetap_table_mf_t        *mfs;
     icetap_roaring64_t       *tmp;
@@ -259,13 +189,13 @@ icetap_table_files(icetap_table_t *t, int64_t snapshot_id,
             continue;
         }
 
-        rc = icetap_ts_mr_open(t, &mfs[i].mf, &mr, err);
+        rc = icetap_table_mr_open(t, &mfs[i].mf, &mr, err);
         if (rc != ICETAP_OK) {
             break;
         }
 
         for ( ;; ) {
-            rc = icetap_ts_mr_next(&mr, &e, err);
+            rc = icetap_table_mr_next(&mr, &e, err);
             if (rc != ICETAP_OK) {
                 break;
             }
@@ -322,7 +252,7 @@ icetap_table_files(icetap_table_t *t, int64_t snapshot_id,
             }
         }
 
-        icetap_ts_mr_close(&mr);
+        icetap_table_mr_close(&mr);
 
         if (rc == ICETAP_EOF) {
             rc = ICETAP_OK;
@@ -334,13 +264,13 @@ icetap_table_files(icetap_table_t *t, int64_t snapshot_id,
             continue;
         }
 
-        rc = icetap_ts_mr_open(t, &mfs[i].mf, &mr, err);
+        rc = icetap_table_mr_open(t, &mfs[i].mf, &mr, err);
         if (rc != ICETAP_OK) {
             break;
         }
 
         for ( ;; ) {
-            rc = icetap_ts_mr_next(&mr, &e, err);
+            rc = icetap_table_mr_next(&mr, &e, err);
             if (rc != ICETAP_OK) {
                 break;
             }
@@ -400,7 +330,7 @@ icetap_table_files(icetap_table_t *t, int64_t snapshot_id,
             }
         }
 
-        icetap_ts_mr_close(&mr);
+        icetap_table_mr_close(&mr);
 
         if (rc == ICETAP_EOF) {
             rc = ICETAP_OK;
@@ -896,7 +826,7 @@ icetap_ts_reachable(icetap_table_t *t, icetap_tmap_t *manifests,
 {
     size_t                    i, k, nmfs;
     icetap_rc                 rc;
-    icetap_ts_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_table_mf_t        *mfs;
     icetap_manifest_entry_t   e;
 
@@ -918,13 +848,13 @@ icetap_ts_reachable(icetap_table_t *t, icetap_tmap_t *manifests,
                 break;
             }
 
-            rc = icetap_ts_mr_open(t, &mfs[k].mf, &mr, err);
+            rc = icetap_table_mr_open(t, &mfs[k].mf, &mr, err);
             if (rc != ICETAP_OK) {
                 break;
             }
 
             for ( ;; ) {
-                rc = icetap_ts_mr_next(&mr, &e, err);
+                rc = icetap_table_mr_next(&mr, &e, err);
                 if (rc != ICETAP_OK) {
                     break;
                 }
@@ -937,7 +867,7 @@ icetap_ts_reachable(icetap_table_t *t, icetap_tmap_t *manifests,
                 }
             }
 
-            icetap_ts_mr_close(&mr);
+            icetap_table_mr_close(&mr);
 
             if (rc != ICETAP_EOF) {
                 break;
@@ -969,7 +899,7 @@ icetap_table_expire(icetap_table_t *t, int64_t older_than_ms,
     size_t                    i, k, nmfs;
     icetap_rc                 rc;
     icetap_tmap_t             manifests, files, gone;
-    icetap_ts_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_table_mf_t        *mfs;
     icetap_ts_expire_t        x;
     icetap_manifest_entry_t   e;
@@ -1027,13 +957,13 @@ icetap_table_expire(icetap_table_t *t, int64_t older_than_ms,
                 continue;
             }
 
-            rc = icetap_ts_mr_open(t, &mfs[k].mf, &mr, err);
+            rc = icetap_table_mr_open(t, &mfs[k].mf, &mr, err);
             if (rc != ICETAP_OK) {
                 break;
             }
 
             for ( ;; ) {
-                rc = icetap_ts_mr_next(&mr, &e, err);
+                rc = icetap_table_mr_next(&mr, &e, err);
                 if (rc != ICETAP_OK) {
                     break;
                 }
@@ -1059,7 +989,7 @@ icetap_table_expire(icetap_table_t *t, int64_t older_than_ms,
                 }
             }
 
-            icetap_ts_mr_close(&mr);
+            icetap_table_mr_close(&mr);
 
             if (rc != ICETAP_EOF) {
                 break;

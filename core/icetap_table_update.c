@@ -585,86 +585,6 @@ icetap_tu_write_added(icetap_table_update_t *u, icetap_table_metadata_t *md,
 
 /* reading a manifest of the base */
 
-typedef struct {
-    icetap_buf_t                buf;
-    icetap_manifest_reader_t   *r;
-    const icetap_manifest_file_t  *mf;
-    int64_t                     next_row_id;    /* v3 inheritance */
-} icetap_tu_mr_t;
-
-
-static icetap_rc
-icetap_tu_mr_open(icetap_table_t *t, const icetap_manifest_file_t *mf,
-    icetap_tu_mr_t *mr, icetap_error_t *err)
-{
-    icetap_rc  rc;
-
-    memset(mr, 0, sizeof(icetap_tu_mr_t));
-    mr->mf = mf;
-    mr->next_row_id = mf->first_row_id;
-
-    rc = icetap_table_get(t, mf->manifest_path, &mr->buf, err);
-    if (rc == ICETAP_OK) {
-        rc = icetap_manifest_reader_create_mem(mr->buf.data, mr->buf.len,
-                                               &mr->r, err);
-    }
-
-    if (rc != ICETAP_OK) {
-        icetap_buf_free(&mr->buf);
-    }
-
-    return rc;
-}
-
-
-/* next entry with the inherited values filled in */
-
-static icetap_rc
-icetap_tu_mr_next(icetap_tu_mr_t *mr, icetap_manifest_entry_t *e,
-    icetap_error_t *err)
-{
-    icetap_rc  rc;
-
-    rc = icetap_manifest_reader_next(mr->r, e, err);
-    if (rc != ICETAP_OK) {
-        return rc;
-    }
-
-    if (e->snapshot_id == ICETAP_UNSET) {
-        e->snapshot_id = mr->mf->added_snapshot_id;
-    }
-
-    if (e->sequence_number == ICETAP_UNSET) {
-        e->sequence_number = mr->mf->sequence_number;
-    }
-
-    if (e->file_sequence_number == ICETAP_UNSET) {
-        e->file_sequence_number = mr->mf->sequence_number;
-    }
-
-    if (mr->mf->content == ICETAP_MANIFEST_DATA
-        && e->file.first_row_id == ICETAP_UNSET
-        && mr->next_row_id != ICETAP_UNSET)
-    {
-        e->file.first_row_id = mr->next_row_id;
-        mr->next_row_id += e->file.record_count;
-    }
-
-    if (mr->mf->content != ICETAP_MANIFEST_DATA) {
-        e->file.first_row_id = ICETAP_UNSET;
-    }
-
-    return ICETAP_OK;
-}
-
-
-static void
-icetap_tu_mr_close(icetap_tu_mr_t *mr)
-{
-    icetap_manifest_reader_destroy(mr->r);
-    icetap_buf_free(&mr->buf);
-}
-
 
 static int
 icetap_tu_live(const icetap_manifest_entry_t *e)
@@ -739,20 +659,20 @@ icetap_tu_scan(icetap_table_update_t *u, icetap_table_metadata_t *md,
     icetap_rc                 rc;
     icetap_tu_rm_t           *rm;
     icetap_tu_rd_t           *rd;
-    icetap_tu_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_roaring64_t       *old;
     icetap_manifest_entry_t   e;
 
     v3 = md->format_version >= 3;
 
     for (i = 0; i < nbase; i++) {
-        rc = icetap_tu_mr_open(u->t, &base[i].mf, &mr, err);
+        rc = icetap_table_mr_open(u->t, &base[i].mf, &mr, err);
         if (rc != ICETAP_OK) {
             return rc;
         }
 
         for ( ;; ) {
-            rc = icetap_tu_mr_next(&mr, &e, err);
+            rc = icetap_table_mr_next(&mr, &e, err);
             if (rc != ICETAP_OK) {
                 break;
             }
@@ -833,7 +753,7 @@ icetap_tu_scan(icetap_table_update_t *u, icetap_table_metadata_t *md,
             }
         }
 
-        icetap_tu_mr_close(&mr);
+        icetap_table_mr_close(&mr);
 
         if (rc != ICETAP_EOF) {
             return rc;
@@ -894,13 +814,13 @@ icetap_tu_rewrite(icetap_table_update_t *u, icetap_table_metadata_t *md,
 {
     int                       v3, gone;
     icetap_rc                 rc;
-    icetap_tu_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_tu_mw_t            mw;
     icetap_manifest_entry_t   e;
 
     v3 = md->format_version >= 3;
 
-    rc = icetap_tu_mr_open(u->t, mf, &mr, err);
+    rc = icetap_table_mr_open(u->t, mf, &mr, err);
     if (rc != ICETAP_OK) {
         return rc;
     }
@@ -908,12 +828,12 @@ icetap_tu_rewrite(icetap_table_update_t *u, icetap_table_metadata_t *md,
     rc = icetap_tu_mw_open(u, md, mf->partition_spec_id, mf->content, &mw,
                            err);
     if (rc != ICETAP_OK) {
-        icetap_tu_mr_close(&mr);
+        icetap_table_mr_close(&mr);
         return rc;
     }
 
     for ( ;; ) {
-        rc = icetap_tu_mr_next(&mr, &e, err);
+        rc = icetap_table_mr_next(&mr, &e, err);
         if (rc != ICETAP_OK) {
             break;
         }
@@ -953,7 +873,7 @@ icetap_tu_rewrite(icetap_table_update_t *u, icetap_table_metadata_t *md,
         }
     }
 
-    icetap_tu_mr_close(&mr);
+    icetap_table_mr_close(&mr);
 
     if (rc == ICETAP_EOF) {
         rc = icetap_tu_mw_finish(u, &mw, NULL, err);
@@ -976,7 +896,7 @@ icetap_tu_merge(icetap_table_update_t *u, icetap_table_metadata_t *md,
     size_t     i, k, count;
     int32_t    spec;
     icetap_rc  rc;
-    icetap_tu_mr_t            mr;
+    icetap_table_mr_t            mr;
     icetap_tu_mw_t            mw;
     icetap_manifest_entry_t   e;
 
@@ -1032,13 +952,13 @@ icetap_tu_merge(icetap_table_update_t *u, icetap_table_metadata_t *md,
 
             skip[k] = 2;
 
-            rc = icetap_tu_mr_open(u->t, &base[k].mf, &mr, err);
+            rc = icetap_table_mr_open(u->t, &base[k].mf, &mr, err);
             if (rc != ICETAP_OK) {
                 break;
             }
 
             for ( ;; ) {
-                rc = icetap_tu_mr_next(&mr, &e, err);
+                rc = icetap_table_mr_next(&mr, &e, err);
                 if (rc != ICETAP_OK) {
                     break;
                 }
@@ -1055,7 +975,7 @@ icetap_tu_merge(icetap_table_update_t *u, icetap_table_metadata_t *md,
                 }
             }
 
-            icetap_tu_mr_close(&mr);
+            icetap_table_mr_close(&mr);
 
             if (rc != ICETAP_EOF) {
                 break;

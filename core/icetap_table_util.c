@@ -1115,3 +1115,76 @@ icetap_table_now_ms(void)
 
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+
+/*
+ * A manifest's entries with the values they inherit from their manifest
+ * file filled in: snapshot id, data and file sequence numbers, and v3
+ * first row ids (spec sections 4 and 6).
+ */
+
+icetap_rc
+icetap_table_mr_open(icetap_table_t *t, const icetap_manifest_file_t *mf,
+    icetap_table_mr_t *mr, icetap_error_t *err)
+{
+    icetap_rc  rc;
+
+    memset(mr, 0, sizeof(icetap_table_mr_t));
+    mr->mf = mf;
+    mr->next_row_id = mf->first_row_id;
+
+    rc = icetap_table_get(t, mf->manifest_path, &mr->buf, err);
+    if (rc == ICETAP_OK) {
+        rc = icetap_manifest_reader_create_mem(mr->buf.data, mr->buf.len,
+                                               &mr->r, err);
+    }
+
+    if (rc != ICETAP_OK) {
+        icetap_buf_free(&mr->buf);
+    }
+
+    return rc;
+}
+
+
+icetap_rc
+icetap_table_mr_next(icetap_table_mr_t *mr, icetap_manifest_entry_t *e,
+    icetap_error_t *err)
+{
+    icetap_rc  rc;
+
+    rc = icetap_manifest_reader_next(mr->r, e, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (e->snapshot_id == ICETAP_UNSET) {
+        e->snapshot_id = mr->mf->added_snapshot_id;
+    }
+
+    if (e->sequence_number == ICETAP_UNSET) {
+        e->sequence_number = mr->mf->sequence_number;
+    }
+
+    if (e->file_sequence_number == ICETAP_UNSET) {
+        e->file_sequence_number = mr->mf->sequence_number;
+    }
+
+    if (mr->mf->content == ICETAP_MANIFEST_DATA
+        && e->file.first_row_id == ICETAP_UNSET
+        && mr->next_row_id != ICETAP_UNSET)
+    {
+        e->file.first_row_id = mr->next_row_id;
+        mr->next_row_id += e->file.record_count;
+    }
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_table_mr_close(icetap_table_mr_t *mr)
+{
+    icetap_manifest_reader_destroy(mr->r);
+    icetap_buf_free(&mr->buf);
+}
