@@ -44,6 +44,27 @@
  * read> afterwards), so the catalog pointer below -- the swap of
  * metadata_location -- is the commit point of every table change: two
  * writers never both win.  Readers ignore members they do not know.
+ *
+ * Members the S3 Tables API adds, kept in the AWS JSON shapes:
+ *
+ *     table bucket and table: "maintenance": the "configuration" map of
+ *         Get(TableBucket|Table)MaintenanceConfiguration, e.g.
+ *         { "icebergCompaction": { "status": "enabled",
+ *             "settings": { "icebergCompaction": {
+ *                 "targetFileSizeMB": 512, "strategy": "auto" } } } };
+ *         a type absent means its S3 Tables default
+ *     "policy": the resource policy document, as a JSON string
+ *     "encryption", "storage_class": the configuration objects
+ *     "tags": { "key": "value", ... }
+ *
+ * Maintenance job status of a table (written by the maintenance plugin,
+ * served by GetTableMaintenanceJobStatus) lies apart, keyed by table id
+ * so that a rename keeps it:
+ *
+ *     icetap/jobs/<table-id>.json   the "status" map of the response,
+ *         { "icebergCompaction": { "status": "Successful",
+ *             "lastRunTimestamp": "2026-11-22T07:00:00Z",
+ *             "failureMessage": null }, ... }
  */
 
 #ifndef ICETAP_CATALOG_H
@@ -57,6 +78,7 @@
 #define ICETAP_CATALOG_FORMAT      1
 #define ICETAP_CATALOG_PREFIX      "icetap/catalog/"
 #define ICETAP_CATALOG_WAREHOUSE   "icetap/warehouse/"
+#define ICETAP_CATALOG_JOBS        "icetap/jobs/"
 #define ICETAP_CATALOG_NAME_LEN    256
 
 
