@@ -52,6 +52,13 @@ static ngx_command_t  ngx_http_icetap_commands[] = {
       offsetof(ngx_http_icetap_loc_conf_t, body_limit),
       NULL },
 
+    { ngx_string("icetap_tap_upload_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_icetap_upload_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("icetap_virtual_host_suffix"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_conf_set_str_array_slot,
@@ -158,12 +165,14 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *     imcf->keys = NULL;
      *     imcf->region = { 0, NULL };
      *     imcf->account_id = { 0, NULL };
+     *     imcf->uploads = NULL;
      */
 
     imcf->sync_interval = NGX_CONF_UNSET_MSEC;
     imcf->sync_always = NGX_CONF_UNSET;
     imcf->max_size = NGX_CONF_UNSET;
     imcf->segment_size = NGX_CONF_UNSET;
+    imcf->uploads_size = NGX_CONF_UNSET_SIZE;
 
     return imcf;
 }
@@ -402,6 +411,10 @@ ngx_http_icetap_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_icetap_journal_init(cf, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_icetap_uploads_init(cf, imcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -57,6 +57,8 @@ typedef struct {
     ngx_array_t               *keys;            /* ngx_http_icetap_key_t */
     ngx_str_t                  region;          /* for ARNs and SigV4 */
     ngx_str_t                  account_id;
+    ngx_shm_zone_t            *uploads;         /* NULL: no upload cache */
+    size_t                     uploads_size;
 } ngx_http_icetap_main_conf_t;
 
 
@@ -98,6 +100,8 @@ typedef struct {
     unsigned                   body_read:1;
     unsigned                   hold:1;
     unsigned                   done:1;
+    unsigned                   mpu_create:1;    /* CreateMultipartUpload */
+    unsigned                   mpu_abort:1;     /* AbortMultipartUpload */
 } ngx_http_icetap_ctx_t;
 
 
@@ -157,6 +161,19 @@ ngx_int_t ngx_http_icetap_journal_init(ngx_conf_t *cf,
 
 /* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */
 ngx_int_t ngx_http_icetap_mdconf_handler(ngx_http_request_t *r);
+
+/* ngx_http_icetap_uploads.c: tags of multipart uploads under way */
+char *ngx_http_icetap_upload_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_icetap_uploads_init(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
+void ngx_http_icetap_upload_remember(ngx_http_request_t *r,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *id, ngx_str_t *tagging,
+    ngx_str_t *storage_class);
+ngx_int_t ngx_http_icetap_upload_take(ngx_http_request_t *r,
+    ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *id, ngx_str_t *tagging,
+    ngx_str_t *storage_class);
+void ngx_http_icetap_upload_forget(ngx_http_request_t *r, ngx_str_t *id);
 
 /* ngx_http_icetap_s3.c: S3 protocol helpers */
 ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,

@@ -132,6 +132,10 @@ static ngx_int_t ngx_http_icetap_post_key(ngx_http_request_t *r,
     ngx_http_icetap_ctx_t *ctx, ngx_str_t *location, ngx_str_t *key);
 static ngx_int_t ngx_http_icetap_form_tags(ngx_http_request_t *r,
     ngx_http_icetap_ctx_t *ctx, ngx_array_t *tags);
+static void ngx_http_icetap_upload_created(ngx_http_request_t *r,
+    ngx_http_icetap_ctx_t *ctx);
+static int ngx_http_icetap_upload_id(void *data, icetap_xml_event_e ev,
+    const char **path, int depth, const char *text, size_t len);
 static int ngx_http_icetap_xml_handler(void *data, icetap_xml_event_e ev,
     const char **path, int depth, const char *text, size_t len);
 
@@ -250,6 +254,12 @@ ngx_http_icetap_handler(ngx_http_request_t *r)
     op = ngx_http_icetap_classify(r, ctx, ilcf);
 
     if (op == ICETAP_WAL_OP_NONE) {
+        if (ctx->mpu_create || ctx->mpu_abort) {
+            /* not a mutation yet: only remembered for its completion */
+            ctx->status = NGX_DECLINED;
+            ngx_http_set_ctx(r, ctx, ngx_http_icetap_module);
+        }
+
         return NGX_DECLINED;
     }
 
@@ -835,6 +845,13 @@ ngx_http_icetap_classify(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
             return ICETAP_WAL_OP_DELETE_MULTI;
         }
 
+        if (ctx->key.len && ctx->upload_id.len == 0
+            && ngx_http_icetap_arg(&args, "uploads", &value) == NGX_OK)
+        {
+            ctx->mpu_create = 1;
+            return ICETAP_WAL_OP_NONE;
+        }
+
         if (ctx->key.len == 0 && only_object_args
             && r->headers_in.content_type
             && r->headers_in.content_type->value.len >= 19
@@ -859,6 +876,10 @@ ngx_http_icetap_classify(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
             && ngx_http_icetap_arg(&args, "uploadId", &value) != NGX_OK)
         {
             return ICETAP_WAL_OP_DELETE_TAGGING;
+        }
+
+        if (ctx->upload_id.len) {
+            ctx->mpu_abort = 1;
         }
 
         return ICETAP_WAL_OP_NONE;
@@ -922,6 +943,31 @@ ngx_http_icetap_header_filter(ngx_http_request_t *r)
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_icetap_module);
+
+    if (ctx && (ctx->mpu_create || ctx->mpu_abort) && !ctx->done) {
+        status = r->headers_out.status;
+        ctx->done = 1;
+
+        if (ctx->mpu_abort) {
+            if (status >= 200 && status < 300) {
+                ngx_http_icetap_upload_forget(r, &ctx->upload_id);
+            }
+
+            return ngx_http_next_header_filter(r);
+        }
+
+        if (status != NGX_HTTP_OK || r->header_only) {
+            return ngx_http_next_header_filter(r);
+        }
+
+        /* the upload id is in the body: hold it (it is small) */
+
+        ctx->done = 0;
+        ctx->hold = 1;
+        r->main_filter_need_in_memory = 1;
+        r->allow_ranges = 0;
+        return NGX_OK;
+    }
 
     if (ctx == NULL || ctx->op == ICETAP_WAL_OP_NONE || ctx->done
         || ctx->reserved == 0)
@@ -1025,7 +1071,10 @@ ngx_http_icetap_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
     }
 
-    if (ngx_http_icetap_record(r, ctx) != NGX_OK) {
+    if (ctx->mpu_create) {
+        ngx_http_icetap_upload_created(r, ctx);
+
+    } else if (ngx_http_icetap_record(r, ctx) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1377,6 +1426,22 @@ ngx_http_icetap_record(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx)
         proto.upload_id.data = (char *) ctx->upload_id.data;
         proto.upload_id.len = ctx->upload_id.len;
         rq.meta.nelts = 0;
+
+        /* the tags and storage class its creation gave, when known */
+
+        if (ngx_http_icetap_upload_take(r, &ctx->bucket, &ctx->key,
+                                        &ctx->upload_id, &s, &v)
+            == NGX_OK)
+        {
+            if (ngx_http_icetap_parse_tagging(r->pool, &s, &tags) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            rq.storage_class = v;
+            proto.flags |= ICETAP_WAL_F_TAGS | ICETAP_WAL_F_STORAGE_CLASS;
+        }
+
         break;
 
     case ICETAP_WAL_OP_POST:
@@ -2107,6 +2172,79 @@ ngx_http_icetap_form_tags(ngx_http_request_t *r, ngx_http_icetap_ctx_t *ctx,
     }
 
     return NGX_OK;
+}
+
+
+/* an accepted CreateMultipartUpload: remember its tags by upload id */
+
+static void
+ngx_http_icetap_upload_created(ngx_http_request_t *r,
+    ngx_http_icetap_ctx_t *ctx)
+{
+    ngx_str_t                   id;
+    icetap_error_t              err;
+    ngx_http_icetap_req_hdrs_t  rq;
+
+    ngx_memzero(&rq, sizeof(rq));
+
+    if (ctx->body == NULL || ctx->body->last == ctx->body->pos) {
+        return;
+    }
+
+    /* the walk stops at the id, which the handler copies to the pool */
+
+    id.data = (u_char *) r->pool;
+    id.len = 0;
+
+    (void) icetap_xml_walk((char *) ctx->body->pos,
+                           ctx->body->last - ctx->body->pos,
+                           ngx_http_icetap_upload_id, &id, &err);
+
+    if (id.len == 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "icetap: CreateMultipartUpload without an upload id");
+        return;
+    }
+
+    ngx_http_icetap_scan_headers(&r->headers_in.headers,
+                                 ngx_http_icetap_req_map, &rq, NULL,
+                                 &rq.checksum_header);
+
+    ngx_http_icetap_upload_remember(r, &ctx->bucket, &ctx->key, &id,
+                                    &rq.tagging, &rq.storage_class);
+}
+
+
+/* id->data holds the pool until the upload id is found */
+
+static int
+ngx_http_icetap_upload_id(void *data, icetap_xml_event_e ev,
+    const char **path, int depth, const char *text, size_t len)
+{
+    ngx_str_t  *id = data;
+
+    u_char      *p;
+    ngx_pool_t  *pool;
+
+    if (ev != ICETAP_XML_END || depth != 2 || len == 0
+        || ngx_strcmp(path[0], "InitiateMultipartUploadResult") != 0
+        || ngx_strcmp(path[1], "UploadId") != 0)
+    {
+        return 0;
+    }
+
+    pool = (ngx_pool_t *) id->data;
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return 1;
+    }
+
+    ngx_memcpy(p, text, len);
+    id->data = p;
+    id->len = len;
+
+    return 1;                           /* found: stop the walk */
 }
 
 

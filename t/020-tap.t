@@ -385,3 +385,37 @@ GET /tap16/k
 --- response_body chomp
 content
 --- wal_count: 0
+
+
+
+=== TEST 17: CompleteMultipartUpload carries the tags and storage class its creation gave; an aborted upload is forgotten
+--- config
+location / {
+    proxy_pass http://127.0.0.1:$TEST_NGINX_S3_PORT;
+    proxy_http_version 1.1;
+    proxy_set_header Host $http_host;
+    icetap_tap on;
+}
+--- setup
+create_bucket('tap17');
+my $r = s3_gw('POST', '/tap17/mp?uploads',
+              headers => { 'x-amz-tagging' => 'a=1&b=x%20y',
+                           'x-amz-storage-class' => 'STANDARD_IA' });
+my ($id) = $r->{body} =~ m{<UploadId>([^<]+)</UploadId>};
+$r = s3_gw('PUT', "/tap17/mp?partNumber=1&uploadId=$id", body => 'part');
+my ($etag) = $r->{headers}{etag};
+# the same key, another upload, aborted: its tags must not be lent
+$r = s3_gw('POST', '/tap17/mp?uploads',
+           headers => { 'x-amz-tagging' => 'other=1' });
+my ($id2) = $r->{body} =~ m{<UploadId>([^<]+)</UploadId>};
+s3_gw('DELETE', "/tap17/mp?uploadId=$id2");
+$ENV{TEST_NGINX_UPLOAD_ID} = $id;
+$ENV{TEST_NGINX_PART_ETAG} = $etag;
+--- request
+POST /tap17/mp?uploadId=$TEST_NGINX_UPLOAD_ID
+<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>$TEST_NGINX_PART_ETAG</ETag></Part></CompleteMultipartUpload>
+--- sign
+--- error_code: 200
+--- wal_count: 1
+--- wal
+{"op":"CompleteMultipartUpload","key":"mp","storage_class":"STANDARD_IA","object_tags":{"a":"1","b":"x y"},"is_multipart":true,"needs_enrichment":true}
