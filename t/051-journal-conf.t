@@ -132,6 +132,49 @@ $rows = $env->run_cmd([$cli, 'table', 'cat', 'aws-s3', 'b_jconf', 'journal',
                        @store, '--format', 'csv']);
 is(scalar(split /\n/, $rows), 121, 'the old table keeps its rows');
 
+# the V1 API: the journal goes to the customer table bucket it names,
+# namespace aws_s3_metadata, under the table name it gives
+
+$r = decode_json($env->run_cmd(['python3', '-c', <<'PY']));
+import json, time, icetap_test
+from botocore.exceptions import ClientError
+s3, gw = icetap_test.client('s3'), icetap_test.client('gw')
+try:
+    s3.create_bucket(Bucket='jconf-v1')
+except ClientError:
+    pass
+arn = 'arn:aws:s3tables:us-east-1:111122223333:bucket/my-tables'
+gw.create_bucket_metadata_table_configuration(Bucket='jconf-v1',
+    MetadataTableConfiguration={'S3TablesDestination': {
+        'TableBucketArn': arn, 'TableName': 'v1_journal'}})
+for i in range(100):
+    r = gw.get_bucket_metadata_table_configuration(Bucket='jconf-v1')
+    j = r['GetBucketMetadataTableConfigurationResult']
+    if j['Status'] == 'ACTIVE':
+        break
+    time.sleep(0.2)
+for i in range(7):
+    gw.put_object(Bucket='jconf-v1', Key='v1-%d' % i, Body=b'v1')
+gw.delete_object(Bucket='jconf-v1', Key='v1-0')
+print(json.dumps({'status': j['Status'],
+    'ns': j['MetadataTableConfigurationResult']['S3TablesDestinationResult']
+          ['TableNamespace']}))
+PY
+is($r->{status}, 'ACTIVE', 'V1: the configuration becomes ACTIVE');
+is($r->{ns}, 'aws_s3_metadata', 'V1: namespace aws_s3_metadata');
+
+for (1 .. 60) {
+    $rows = $env->run_cmd([$cli, 'table', 'cat', 'my-tables',
+                           'aws_s3_metadata', 'v1_journal', @store],
+                          allow_fail => 1);
+    last if (() = $rows =~ /^\{/mg) >= 8;
+    select(undef, undef, undef, 0.5);
+}
+is(scalar(() = $rows =~ /"record_type":"CREATE"/g), 7, 'V1: 7 CREATE rows');
+is(scalar(() = $rows =~ /"record_type":"DELETE"/g), 1, 'V1: 1 DELETE row');
+is(scalar(() = $rows =~ /"bucket":"jconf-v1"/g), 8,
+   'V1: rows of that bucket only');
+
 $env->stop;
 is_deeply([grep { !/JournalTableAlreadyExists|already exists/ }
            $env->log_problems], [],
