@@ -64,6 +64,11 @@ def main():
         if t['op'] in ('CopyObject', 'CompleteMultipartUpload') \
                 and not r.get('needs_enrichment'):
             diffs.append('not flagged needs_enrichment')
+        if t['op'] == 'CopyObject' and t.get('directive') == 'REPLACE':
+            # REPLACE directives: the request shows tags and metadata
+            for f in ('object_tags', 'user_metadata'):
+                if r.get(f) is None:
+                    diffs.append('%s of a REPLACE copy not recorded' % f)
         return diffs
 
     last_seq = {}

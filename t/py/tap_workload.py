@@ -171,7 +171,8 @@ class Workload:
         replace = self.rng.random() < 0.5
         kw = dict(Bucket=b, Key=k, CopySource={'Bucket': b, 'Key': src_key})
         rec = dict(op='CopyObject', bucket=b, key=k, is_delete_marker=False,
-                   storage_class='STANDARD')
+                   storage_class='STANDARD',
+                   directive='REPLACE' if replace else 'COPY')
         if replace:
             meta = {'copied': 'yes'}
             kw.update(MetadataDirective='REPLACE', Metadata=meta,
