@@ -52,6 +52,13 @@ static ngx_command_t  ngx_http_icetap_commands[] = {
       offsetof(ngx_http_icetap_loc_conf_t, body_limit),
       NULL },
 
+    { ngx_string("icetap_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_icetap_status,
+      0,
+      0,
+      NULL },
+
     { ngx_string("icetap_tap_upload_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_icetap_upload_cache,
@@ -166,6 +173,7 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *     imcf->region = { 0, NULL };
      *     imcf->account_id = { 0, NULL };
      *     imcf->uploads = NULL;
+     *     imcf->status_used = 0;
      */
 
     imcf->sync_interval = NGX_CONF_UNSET_MSEC;
@@ -403,6 +411,12 @@ ngx_http_icetap_init(ngx_conf_t *cf)
     ngx_http_icetap_main_conf_t  *imcf;
 
     imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_icetap_module);
+
+    if (imcf->status_used && !imcf->configured) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"icetap_status\" requires \"icetap_wal\"");
+        return NGX_ERROR;
+    }
 
     if (imcf->configured
         && ngx_http_icetap_housekeeper_init(cf, imcf) != NGX_OK)

@@ -59,6 +59,7 @@ typedef struct {
     ngx_str_t                  account_id;
     ngx_shm_zone_t            *uploads;         /* NULL: no upload cache */
     size_t                     uploads_size;
+    ngx_uint_t                 status_used;     /* icetap_status given */
 } ngx_http_icetap_main_conf_t;
 
 
@@ -174,6 +175,9 @@ ngx_int_t ngx_http_icetap_upload_take(ngx_http_request_t *r,
     ngx_str_t *bucket, ngx_str_t *key, ngx_str_t *id, ngx_str_t *tagging,
     ngx_str_t *storage_class);
 void ngx_http_icetap_upload_forget(ngx_http_request_t *r, ngx_str_t *id);
+
+/* ngx_http_icetap_status.c: the status document */
+char *ngx_http_icetap_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_icetap_s3.c: S3 protocol helpers */
 ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,

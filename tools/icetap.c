@@ -9,6 +9,8 @@
  *     icetap table list        the tables of the catalog
  *     icetap table cat ...     the live rows of a table (icetap_table.c)
  *     icetap journal status DIR    the journal helper's lag
+ *     icetap status DIR [--prometheus]
+ *                              every helper's report (include/icetap/status.h)
  */
 
 
@@ -16,13 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <icetap/status.h>
 #include <icetap/wal.h>
 
 #include "icetap_cli.h"
 
 
 static int icetap_cli_wal(int argc, char **argv);
+static int icetap_cli_status(int argc, char **argv);
 static int icetap_cli_wal_walk(const char *dir, int dump);
 static void icetap_cli_usage(FILE *f);
 
@@ -40,6 +45,10 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "journal") == 0) {
         return icetap_cli_journal(argc - 2, argv + 2);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "status") == 0) {
+        return icetap_cli_status(argc - 2, argv + 2);
     }
 
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0
@@ -61,7 +70,10 @@ icetap_cli_usage(FILE *f)
 {
     fprintf(f,
         "usage: icetap wal dump DIR    print WAL records as JSON lines\n"
-        "       icetap wal check DIR   report torn tails and CRC errors\n");
+        "       icetap wal check DIR   report torn tails and CRC errors\n"
+        "       icetap status WAL_DIR [--prometheus]\n"
+        "                              every helper's report, JSON or "
+        "Prometheus text\n");
     icetap_cli_table_usage(f);
 }
 
@@ -196,4 +208,43 @@ icetap_cli_wal_walk(const char *dir, int dump)
     icetap_wal_free_list(names, n);
 
     return status;
+}
+
+
+static int
+icetap_cli_status(int argc, char **argv)
+{
+    icetap_rc               rc;
+    icetap_buf_t            out;
+    struct timespec         ts;
+    icetap_error_t          err;
+    icetap_status_format_e  fmt;
+
+    if (argc == 1) {
+        fmt = ICETAP_STATUS_JSON;
+
+    } else if (argc == 2 && strcmp(argv[1], "--prometheus") == 0) {
+        fmt = ICETAP_STATUS_PROMETHEUS;
+
+    } else {
+        icetap_cli_usage(stderr);
+        return 2;
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    memset(&out, 0, sizeof(out));
+
+    rc = icetap_status_render(argv[0], fmt,
+                              (int64_t) ts.tv_sec * 1000
+                              + ts.tv_nsec / 1000000, &out, &err);
+    if (rc != ICETAP_OK) {
+        fprintf(stderr, "icetap status: %s\n", err.msg);
+        icetap_buf_free(&out);
+        return 1;
+    }
+
+    fwrite(out.data, 1, out.len, stdout);
+    icetap_buf_free(&out);
+
+    return 0;
 }
