@@ -7,6 +7,7 @@
 
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ struct icetap_journal_writer_s {
     int64_t                        enabled_at_us;
     size_t                         max_records;
     icetap_store_t                *source;
+    icetap_store_t               **lookup_stores;
+    size_t                         nlookup_stores;
     icetap_table_writer_conf_t     wconf;
     unsigned                       has_wconf:1;
 
@@ -37,12 +40,43 @@ struct icetap_journal_writer_s {
 };
 
 
+/* a lookup done ahead of the batch, on one of several threads */
+
+typedef struct {
+    char                          *segment;
+    uint64_t                       next;
+    icetap_wal_rec_t               rec;         /* what a lookup reads */
+    char                          *buf;         /* owns rec's strings */
+    icetap_journal_lookup_t        lk;
+    icetap_rc                      rc;
+    icetap_error_t                 err;
+} icetap_jw_prefetch_t;
+
+
+typedef struct {
+    icetap_journal_writer_t       *jw;
+    icetap_jw_prefetch_t          *v;
+    size_t                         n;
+    size_t                         cap;
+    size_t                         taken;       /* atomic */
+    size_t                         used;        /* by the batch */
+    int                            failed;
+} icetap_jw_prefetches_t;
+
+
+typedef struct {
+    icetap_jw_prefetches_t        *p;
+    icetap_store_t                *store;
+} icetap_jw_lookup_worker_t;
+
+
 typedef struct {
     icetap_journal_writer_t       *jw;
     icetap_wal_cursor_t           *next;
     icetap_table_writer_t         *w;
     size_t                         rows;
     icetap_error_t                *err;
+    icetap_jw_prefetches_t        *pf;
 
     /* lag */
     uint64_t                       records;
@@ -51,6 +85,9 @@ typedef struct {
 } icetap_jw_batch_t;
 
 
+static void icetap_jw_prefetch(icetap_journal_writer_t *jw,
+    icetap_jw_prefetches_t *p);
+static void icetap_jw_prefetch_free(icetap_jw_prefetches_t *p);
 static icetap_rc icetap_jw_sync(icetap_journal_writer_t *jw,
     icetap_error_t *err);
 static const char *icetap_jw_cursor_of(const icetap_table_metadata_t *md,
@@ -439,6 +476,20 @@ icetap_journal_writer_open(icetap_table_t *t,
     jw->max_records = conf->max_records ? conf->max_records
                                         : ICETAP_JW_MAX_RECORDS;
     jw->source = conf->source;
+    jw->nlookup_stores = conf->source ? conf->nlookup_stores : 0;
+
+    if (jw->nlookup_stores) {
+        /* the handles, not the caller's array, which may move */
+        jw->lookup_stores = icetap_calloc(jw->nlookup_stores,
+                                          sizeof(icetap_store_t *));
+        if (jw->lookup_stores == NULL) {
+            icetap_journal_writer_free(jw);
+            return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+
+        memcpy(jw->lookup_stores, conf->lookup_stores,
+               jw->nlookup_stores * sizeof(icetap_store_t *));
+    }
     jw->known_snapshot = ICETAP_NO_SNAPSHOT;
 
     if (conf->writer) {
@@ -465,6 +516,7 @@ icetap_journal_writer_free(icetap_journal_writer_t *jw)
     }
 
     icetap_wal_cursor_free(&jw->cursor);
+    icetap_free(jw->lookup_stores);
     icetap_free(jw->wal_dir);
     icetap_free(jw->bucket);
     icetap_free(jw);
@@ -578,6 +630,7 @@ icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
     icetap_journal_row_t      row;
     icetap_journal_writer_t  *jw = b->jw;
     icetap_journal_lookup_t   lk;
+    icetap_jw_prefetch_t     *pf;
     const icetap_journal_enrich_t  *e;
 
     if (icetap_wal_cursor_set(b->next, segment, next) != ICETAP_OK) {
@@ -593,7 +646,33 @@ icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
     e = NULL;
 
     if (jw->source != NULL && icetap_journal_needs_lookup(rec)) {
-        rc = icetap_journal_lookup(jw->source, rec, &lk, b->err);
+        pf = NULL;
+
+        if (b->pf != NULL && b->pf->used < b->pf->n) {
+            /* the batch meets its records in the order they were read */
+            pf = &b->pf->v[b->pf->used];
+
+            if (pf->next == next && pf->rec.seq == rec->seq
+                && strcmp(pf->segment, segment) == 0)
+            {
+                b->pf->used++;
+
+            } else {
+                pf = NULL;
+            }
+        }
+
+        if (pf != NULL && pf->rc == ICETAP_OK) {
+            /* moved: its storage is freed with lk */
+            lk = pf->lk;
+            memset(&pf->lk, 0, sizeof(icetap_journal_lookup_t));
+            rc = ICETAP_OK;
+
+        } else {
+            /* not looked up ahead, or it failed there: now, here */
+            rc = icetap_journal_lookup(jw->source, rec, &lk, b->err);
+        }
+
         if (rc != ICETAP_OK) {
             icetap_journal_lookup_free(&lk);
             return rc;
@@ -642,6 +721,178 @@ icetap_jw_record(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
     }
 
     return rc;
+}
+
+
+/*
+ * Lookups ahead of a batch.  One HEAD (and GetObjectTagging) per copy,
+ * completed upload or tag change would bound a step by the store's
+ * latency, so the records of the coming batch that need one are read
+ * first and looked up on nlookup_stores threads, each with its own
+ * store handle; the batch then takes the results in order.  A record
+ * not looked up ahead (the WAL grew meanwhile) or whose lookup failed
+ * there is looked up by the batch itself, as before.
+ */
+
+static icetap_rc
+icetap_jw_collect(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
+    uint64_t next)
+{
+    icetap_jw_prefetches_t  *p = ctx;
+
+    char                  *q;
+    size_t                 cap;
+    icetap_jw_prefetch_t  *v, *it;
+
+    if (!icetap_jw_relevant(p->jw, rec) || !icetap_journal_needs_lookup(rec))
+    {
+        return ICETAP_OK;
+    }
+
+    if (p->n == p->cap) {
+        cap = p->cap ? 2 * p->cap : 256;
+        v = icetap_realloc(p->v, cap * sizeof(icetap_jw_prefetch_t));
+        if (v == NULL) {
+            p->failed = 1;
+            return ICETAP_NOMEM;
+        }
+
+        p->v = v;
+        p->cap = cap;
+    }
+
+    it = &p->v[p->n];
+    memset(it, 0, sizeof(icetap_jw_prefetch_t));
+
+    it->segment = icetap_strndup(segment, strlen(segment));
+    it->buf = icetap_alloc(rec->key.len + rec->version_id.len
+                           + rec->etag.len + rec->bucket.len + 1);
+
+    if (it->segment == NULL || it->buf == NULL) {
+        icetap_free(it->segment);
+        icetap_free(it->buf);
+        p->failed = 1;
+        return ICETAP_NOMEM;
+    }
+
+    it->next = next;
+    it->rec.op = rec->op;
+    it->rec.flags = rec->flags;
+    it->rec.seq = rec->seq;
+    it->rc = ICETAP_AGAIN;
+
+    q = it->buf;
+
+#define icetap_jw_copy_str(f)                                                \
+    if (rec->f.data) {                                                       \
+        memcpy(q, rec->f.data, rec->f.len);                                  \
+        it->rec.f.data = q;                                                  \
+        it->rec.f.len = rec->f.len;                                          \
+        q += rec->f.len;                                                     \
+    }
+
+    icetap_jw_copy_str(bucket);
+    icetap_jw_copy_str(key);
+    icetap_jw_copy_str(version_id);
+    icetap_jw_copy_str(etag);
+
+#undef icetap_jw_copy_str
+
+    p->n++;
+
+    return ICETAP_OK;
+}
+
+
+static void *
+icetap_jw_lookup_thread(void *arg)
+{
+    icetap_jw_lookup_worker_t  *w = arg;
+
+    size_t                 i;
+    icetap_jw_prefetch_t  *it;
+
+    for ( ;; ) {
+        i = __atomic_fetch_add(&w->p->taken, 1, __ATOMIC_RELAXED);
+
+        if (i >= w->p->n) {
+            return NULL;
+        }
+
+        it = &w->p->v[i];
+        it->rc = icetap_journal_lookup(w->store, &it->rec, &it->lk, &it->err);
+
+        if (it->rc != ICETAP_OK) {
+            icetap_journal_lookup_free(&it->lk);
+        }
+    }
+}
+
+
+static void
+icetap_jw_prefetch(icetap_journal_writer_t *jw, icetap_jw_prefetches_t *p)
+{
+    int                         more;
+    size_t                      i, n;
+    pthread_t                   tids[64];
+    icetap_error_t              err;
+    icetap_jw_lookup_worker_t   ws[64];
+
+    if (icetap_wal_read_batch(jw->wal_dir, &jw->cursor, jw->max_records,
+                              icetap_jw_collect, p, &more, &err)
+        != ICETAP_OK
+        && p->failed)
+    {
+        /* out of memory: what was collected is still worth looking up */
+    }
+
+    if (p->n == 0) {
+        return;
+    }
+
+    n = icetap_min(jw->nlookup_stores, icetap_nelems(tids));
+    n = icetap_min(n, p->n);
+
+    for (i = 0; i < n; i++) {
+        ws[i].p = p;
+        ws[i].store = jw->lookup_stores[i];
+    }
+
+    /* this thread is worker 0; a thread that cannot start is left out */
+
+    for (i = 1; i < n; i++) {
+        if (pthread_create(&tids[i], NULL, icetap_jw_lookup_thread, &ws[i])
+            != 0)
+        {
+            break;
+        }
+    }
+
+    n = i;
+
+    icetap_jw_lookup_thread(&ws[0]);
+
+    for (i = 1; i < n; i++) {
+        pthread_join(tids[i], NULL);
+    }
+
+    jw->stats.lookups_ahead += p->n;
+}
+
+
+static void
+icetap_jw_prefetch_free(icetap_jw_prefetches_t *p)
+{
+    size_t  i;
+
+    for (i = 0; i < p->n; i++) {
+        icetap_journal_lookup_free(&p->v[i].lk);
+        icetap_free(p->v[i].segment);
+        icetap_free(p->v[i].buf);
+    }
+
+    icetap_free(p->v);
+    memset(p, 0, sizeof(icetap_jw_prefetches_t));
 }
 
 
@@ -799,6 +1050,7 @@ icetap_journal_writer_step(icetap_journal_writer_t *jw, size_t *rows,
     icetap_jw_batch_t       b;
     icetap_wal_cursor_t     next;
     icetap_table_update_t  *u;
+    icetap_jw_prefetches_t  pf;
 
     *rows = 0;
     *more = 0;
@@ -817,8 +1069,18 @@ icetap_journal_writer_step(icetap_journal_writer_t *jw, size_t *rows,
     b.next = &next;
     b.err = err;
 
+    memset(&pf, 0, sizeof(pf));
+    pf.jw = jw;
+
+    if (jw->nlookup_stores) {
+        icetap_jw_prefetch(jw, &pf);
+        b.pf = &pf;
+    }
+
     rc = icetap_wal_read_batch(jw->wal_dir, &jw->cursor, jw->max_records,
                                icetap_jw_record, &b, more, err);
+
+    icetap_jw_prefetch_free(&pf);
 
     if (rc == ICETAP_OK) {
         rc = icetap_jw_prune(&next, jw->wal_dir, err);

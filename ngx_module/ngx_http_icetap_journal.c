@@ -45,7 +45,11 @@ struct ngx_http_icetap_journal_conf_s {
     ngx_int_t                      format;
     ngx_msec_t                     retention;
     ngx_msec_t                     clock_offset;    /* ages, for tests */
+    ngx_uint_t                     lookups;         /* threads, 0: none */
 };
+
+
+#define NGX_HTTP_ICETAP_JOURNAL_MAX_LOOKUPS  64
 
 
 typedef struct {
@@ -54,6 +58,8 @@ typedef struct {
     int64_t                        enabled_at_us;
     int64_t                        expiration_days; /* 0: never */
     icetap_store_t                *source;
+    icetap_store_t                *lookup[NGX_HTTP_ICETAP_JOURNAL_MAX_LOOKUPS];
+    ngx_uint_t                     nlookup;
     icetap_journal_table_t        *jt;
     icetap_journal_writer_t       *jw;
     int64_t                        expired_ms;
@@ -120,6 +126,7 @@ ngx_http_icetap_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     jcf->max_records = 100000;
     jcf->format = 3;
     jcf->retention = 24 * 60 * 60 * 1000;
+    jcf->lookups = 8;
 
     value = cf->args->elts;
 
@@ -165,6 +172,16 @@ ngx_http_icetap_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             jcf->max_records = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "lookups=", 8) == 0) {
+            n = ngx_atosz(s.data, s.len);
+            if (n < 0 || n > NGX_HTTP_ICETAP_JOURNAL_MAX_LOOKUPS) {
+                goto invalid;
+            }
+
+            jcf->lookups = n;
             continue;
         }
 
@@ -561,6 +578,22 @@ ngx_http_icetap_journal_config(ngx_http_icetap_journal_t *j,
         }
     }
 
+    while (jt->nlookup < j->jcf->lookups) {
+        /* more handles on the bucket: a batch's lookups run in parallel */
+
+        jt->lookup[jt->nlookup] = ngx_http_icetap_store_open(j->imcf->store,
+                                                            bucket, &err);
+        if (jt->lookup[jt->nlookup] == NULL) {
+            ngx_log_error(NGX_LOG_ERR, j->log, 0,
+                          "icetap: journal: store of bucket \"%s\": %s",
+                          bucket, err.msg);
+            ngx_free(conf);
+            return NGX_ERROR;
+        }
+
+        jt->nlookup++;
+    }
+
     if (jt->jw == NULL) {
         ngx_memzero(&wc, sizeof(icetap_journal_writer_conf_t));
         wc.wal_dir = (char *) j->imcf->dir.data;
@@ -568,6 +601,8 @@ ngx_http_icetap_journal_config(ngx_http_icetap_journal_t *j,
         wc.enabled_at_us = conf->enabled_at_us;
         wc.max_records = j->jcf->max_records;
         wc.source = jt->source;
+        wc.lookup_stores = jt->lookup;
+        wc.nlookup_stores = jt->nlookup;
 
         rc = icetap_journal_writer_open(jt->jt->table, &wc, &jt->jw, &err);
         if (rc != ICETAP_OK) {
@@ -626,6 +661,10 @@ ngx_http_icetap_journal_drop(ngx_http_icetap_jtable_t *jt)
 
     if (jt->source) {
         icetap_store_destroy(jt->source);
+    }
+
+    while (jt->nlookup) {
+        icetap_store_destroy(jt->lookup[--jt->nlookup]);
     }
 
     jt->jw = NULL;
@@ -851,7 +890,7 @@ ngx_http_icetap_journal_status(ngx_http_icetap_journal_t *j)
         st = jt->jw ? icetap_journal_writer_stats(jt->jw) : NULL;
 
         t = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
-                      " s:s}",
+                      " s:I, s:I, s:s}",
                       "bucket", jt->bucket,
                       "namespace", jt->jt ? jt->jt->entry.namespace : "",
                       "table", jt->jt ? jt->jt->entry.name : "",
@@ -865,6 +904,9 @@ ngx_http_icetap_journal_status(ngx_http_icetap_journal_t *j)
                       "last_commit_ms",
                       (json_int_t) (st ? st->last_commit_ms : 0),
                       "snapshot_id", (json_int_t) (st ? st->snapshot_id : 0),
+                      "lookups", (json_int_t) (st ? st->lookups : 0),
+                      "lookups_ahead",
+                      (json_int_t) (st ? st->lookups_ahead : 0),
                       "error", jt->error);
 
         if (t == NULL || json_array_append_new(list, t) != 0) {

@@ -38,6 +38,7 @@ my @bad = (
     [ "${store}icetap_journal max_records=none;",
       qr/invalid parameter "max_records=none"/ ],
     [ "${store}icetap_journal colour=red;", qr/invalid parameter "colour=red"/ ],
+    [ "${store}icetap_journal lookups=65;", qr/invalid parameter "lookups=65"/ ],
     [ "${store}icetap_journal;\nicetap_journal;",
       qr/"icetap_journal" directive is duplicate/ ],
 );

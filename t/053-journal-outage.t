@@ -91,6 +91,11 @@ while (time < $deadline) {
 }
 is_deeply([map { $_->{records_behind} } @{$st->{tables} // []}], [0, 0],
           'caught up: no records behind') or diag explain $st;
+is(scalar(grep { $_->{lookups_ahead} > 0
+                 && $_->{lookups_ahead} <= $_->{lookups} }
+          @{$st->{tables} // []}), 2,
+   'lookups ran ahead of the batches, on the lookup threads')
+    or diag explain $st;
 
 for my $b (@{$w->{configured}}) {
     (my $ns = "b_$b") =~ tr/./_/;

@@ -99,6 +99,11 @@ typedef struct {
     int64_t                   enabled_at_us;
     size_t                    max_records;      /* per step, 0: 100000 */
     icetap_store_t           *source;           /* lookups; NULL: none */
+    icetap_store_t          **lookup_stores;    /* more handles on the
+                                                   source bucket (copied):
+                                                   a batch's lookups run on
+                                                   that many threads first */
+    size_t                    nlookup_stores;
     const icetap_table_writer_conf_t  *writer;  /* NULL: defaults */
 } icetap_journal_writer_conf_t;
 
@@ -108,6 +113,7 @@ typedef struct {
     uint64_t                  rows;             /* committed */
     uint64_t                  skipped;          /* other buckets, older */
     uint64_t                  lookups;
+    uint64_t                  lookups_ahead;    /* of them on threads */
     uint64_t                  gone;             /* lookups finding none */
     uint64_t                  conflicts;
     int64_t                   last_commit_ms;
