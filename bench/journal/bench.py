@@ -10,6 +10,8 @@
   bench.py fresh WAL_DIR PORT RATE SECS TIMEOUT
                                       paced mutations, per-record delay from
                                       acknowledgement to committed row
+  bench.py copies GW_PORT N           N CopyObjects in bucket "bench" (each
+                                      needs a lookup by the journal helper)
 """
 
 import http.client
@@ -51,6 +53,33 @@ def setup(port):
         time.sleep(0.5)
     print("bench/journal: journal table not ACTIVE (%s)" % st)
     return 1
+
+
+def copies(port, n):
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port,
+                      aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+                      region_name="us-east-1",
+                      config=Config(s3={"addressing_style": "path"},
+                                    max_pool_connections=16))
+    s3.put_object(Bucket=BUCKET, Key="copy-source", Body=b"x" * 1000,
+                  Tagging="a=1")
+
+    def run(lo, hi):
+        for i in range(lo, hi):
+            s3.copy_object(Bucket=BUCKET, Key="copy-%d" % i,
+                           CopySource={"Bucket": BUCKET,
+                                       "Key": "copy-source"})
+
+    ts = [threading.Thread(target=run, args=(k * n // 8, (k + 1) * n // 8))
+          for k in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return 0
 
 
 def ppid(pid):
@@ -203,6 +232,8 @@ def main(argv):
         return drain(*a)
     if cmd == "fresh":
         return fresh(*a)
+    if cmd == "copies":
+        return copies(*a)
     sys.stderr.write(__doc__)
     return 2
 
