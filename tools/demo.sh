@@ -129,6 +129,18 @@ aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --recursive --quiet \
     --include '*.parquet'
 NODE_PATH="$ROOT/t/node_modules" node "$ROOT/tools/demo_query.js" "$W/warehouse"
 
+say "icetap's status endpoint (Prometheus text, journal and WAL gauges)"
+echo "\$ curl http://127.0.0.1:$GW_PORT/icetap/status?format=prometheus" >&2
+python3 - "$GW_PORT" <<'PY'
+import sys, urllib.request
+url = "http://127.0.0.1:%s/icetap/status?format=prometheus" % sys.argv[1]
+for line in urllib.request.urlopen(url).read().decode().splitlines():
+    if line.startswith(("icetap_helper_running", "icetap_journal_tables_rows",
+                        "icetap_journal_tables_records_behind",
+                        "icetap_wal_records", "icetap_wal_bytes")):
+        print("    " + line)
+PY
+
 say "one record in full"
 "$CLI" wal dump "$W/wal" | awk 'NR == 1' | python3 -m json.tool
 
