@@ -34,7 +34,8 @@ TOOL_OBJS  = $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%.o)
 UNIT_SRCS  = $(sort $(wildcard t/unit/*.c))
 UNIT_BINS  = $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 
-NGX_SRCS   = $(sort $(wildcard ngx_module/*.c ngx_module/*.h))
+NGX_SRCS   = $(sort $(wildcard ngx_module/*.c ngx_module/*.h \
+                               include/icetap/*.h))
 MODULE     = $(BUILD)/nginx/ngx_http_icetap_module.so
 
 .PHONY: all core cli unit module deps test test-asan asan demo soak \
