@@ -312,7 +312,7 @@ static int
 s3t_match(s3t_ctx_t *c, const char *pattern)
 {
     char        *p, *s, *seg[16];
-    size_t       n, i, k;
+    size_t       n, i, k, colons;
     const char  *q, *e;
 
     if (c->path == NULL) {
@@ -358,9 +358,22 @@ s3t_match(s3t_ctx_t *c, const char *pattern)
 
             c->seg[k++] = seg[i];
 
-            if (strncmp(seg[i], "arn:", 4) != 0
-                || strlen(seg[i]) < 8
-                || strcmp(seg[i] + strlen(seg[i]) - 7, ":bucket") != 0
+            /*
+             * An ARN whose resource was split ("...:bucket" "name"):
+             * one with five colons and a resource type of letters.
+             */
+
+            colons = 0;
+
+            for (p = seg[i]; *p; p++) {
+                colons += (*p == ':');
+            }
+
+            p = strrchr(seg[i], ':');
+
+            if (strncmp(seg[i], "arn:", 4) != 0 || colons != 5
+                || p[1] == '\0' || strspn(p + 1, "abcdefghijklmnopqrstuvwxyz")
+                                    != strlen(p + 1)
                 || i + 1 == n)
             {
                 continue;
