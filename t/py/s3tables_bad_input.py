@@ -301,4 +301,15 @@ after = state_keys()
 check("nothing was written: the state bucket is as before",
       after == before, {"before": before, "after": after})
 
+# the quota: ten table buckets per account and region
+
+for i in range(9):
+    ok("quota: bucket %d" % (i + 2), c.create_table_bucket,
+       name="q-%d" % i)
+fails("quota: the eleventh bucket", B, 400, c.create_table_bucket,
+      name="q-eleven")
+check("quota: the eleventh was not written",
+      not [k for k, _ in state_keys("icetap/catalog/q-eleven")],
+      state_keys("icetap/catalog/"))
+
 done()
