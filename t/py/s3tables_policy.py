@@ -267,4 +267,13 @@ st, body, t = signed_as_s3(READER[0], "wrong", "/buckets")
 check("49 reader: signed as s3 with a wrong secret -> 403",
       st == 403 and t == "ForbiddenException", (st, body, t))
 
+req = botocore.awsrequest.AWSRequest(
+    method="GET", url=tables().meta.endpoint_url + "/buckets")
+botocore.auth.S3SigV4QueryAuth(
+    botocore.credentials.Credentials(READER[0], READER[1]), "s3",
+    "us-east-1", expires=300).add_auth(req)
+st, body, t = fetch(req.url)
+check("50 reader: presigned as s3, ListTableBuckets -> 200",
+      st == 200 and "tableBuckets" in body, (st, body, t))
+
 done()
