@@ -1008,7 +1008,9 @@ s3t_load_table(s3t_ctx_t *c, const char *arn, const char *ns,
     const char  *tarn;
 
     rc = s3t_load_bucket(c, arn, NULL, &t->b);
-    if (rc != ICETAP_OK && rc != ICETAP_NOTFOUND) {
+
+    if (rc != ICETAP_OK && (rc != ICETAP_NOTFOUND || t->b.arn[0] == '\0')) {
+        /* answered: a bad ARN, or one of another region or account */
         return rc;
     }
 

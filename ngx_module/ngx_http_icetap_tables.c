@@ -656,8 +656,8 @@ ngx_http_icetap_tables_read_body(ngx_http_request_t *r, ngx_str_t *body)
 /*
  * The signing name of the request's credential scope: "s3" when the
  * client signed as S3, else "s3tables" (the verification reports any
- * other).  anonymous: neither an Authorization header nor a presigned
- * query.
+ * other).  anonymous: neither a SigV4 Authorization header nor a
+ * presigned query.
  */
 
 static const char *
@@ -675,9 +675,13 @@ ngx_http_icetap_tables_service(ngx_http_request_t *r, ngx_uint_t *anonymous)
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
+            /* other schemes (a bearer token) are nobody's signature */
+
             if (h[i].key.len == 13
                 && ngx_strncasecmp(h[i].key.data, (u_char *) "authorization",
-                                   13) == 0)
+                                   13) == 0
+                && h[i].value.len > 5
+                && ngx_strncmp(h[i].value.data, "AWS4-", 5) == 0)
             {
                 start = h[i].value.data;
                 end = start + h[i].value.len;
