@@ -1080,7 +1080,8 @@ ngx_http_icetap_tables_error(ngx_http_request_t *r, ngx_uint_t iceberg,
     }
 
     if (iceberg) {
-        p = ngx_cpymem(body, "{\"error\":{\"message\":\"", 22);
+        p = ngx_cpymem(body, "{\"error\":{\"message\":\"",
+                       sizeof("{\"error\":{\"message\":\"") - 1);
         p = ngx_http_icetap_tables_json_escape(p, message);
         p = ngx_sprintf(p, "\",\"type\":\"%s\",\"code\":%ui}}", type,
                         status);
@@ -1096,7 +1097,8 @@ ngx_http_icetap_tables_error(ngx_http_request_t *r, ngx_uint_t iceberg,
         h->value.data = (u_char *) type;
         h->value.len = ngx_strlen(type);
 
-        p = ngx_cpymem(body, "{\"message\":\"", 12);
+        p = ngx_cpymem(body, "{\"message\":\"",
+                       sizeof("{\"message\":\"") - 1);
         p = ngx_http_icetap_tables_json_escape(p, message);
         p = ngx_cpymem(p, "\"}", 2);
     }
