@@ -144,6 +144,7 @@ static icetap_rc s3t_list(s3t_ctx_t *c, const char *prefix,
 static icetap_rc s3t_find_table_by_arn(s3t_ctx_t *c, const char *arn,
     s3t_table_t *t, const char *action);
 static icetap_rc s3t_tags_check(s3t_ctx_t *c, json_t *tags);
+static icetap_rc s3t_purge(s3t_ctx_t *c, const char *loc);
 static icetap_rc s3t_encryption_check(s3t_ctx_t *c, json_t *enc);
 static icetap_rc s3t_storage_class_check(s3t_ctx_t *c, json_t *sc);
 
@@ -1740,6 +1741,24 @@ s3t_delete_table_bucket(s3t_ctx_t *c)
         rc = icetap_store_delete(c->req->store, b.e.key, &c->err);
     }
 
+    /* a namespace created meanwhile: the bucket comes back */
+
+    if (rc == ICETAP_OK) {
+        rc = s3t_any(c, prefix, &any);
+
+        if (rc == ICETAP_OK && any) {
+            rc = s3t_put_doc(c, b.e.key, b.e.doc, NULL, 1);
+            rc = (rc == ICETAP_CONFLICT) ? ICETAP_OK : rc;
+
+            if (rc == ICETAP_OK) {
+                s3t_entry_free(&b.e);
+                return s3t_error(c, 409, "ConflictException",
+                                 "The table bucket is not empty: a "
+                                 "namespace was created meanwhile.");
+            }
+        }
+    }
+
     s3t_entry_free(&b.e);
 
     if (rc != ICETAP_OK) {
@@ -1855,6 +1874,23 @@ s3t_create_namespace(s3t_ctx_t *c)
 
     rc = s3t_put_doc(c, key, doc, NULL, 1);
     json_decref(doc);
+
+    if (rc == ICETAP_OK) {
+        /* a DeleteTableBucket that ran meanwhile: see there */
+
+        rc = s3t_entry_load(c, &b.e);
+
+        if (rc == ICETAP_NOTFOUND) {
+            rc = icetap_store_delete(c->req->store, key, &c->err);
+
+            if (rc == ICETAP_OK) {
+                rc = s3t_error(c, 404, "NotFoundException",
+                               "The table bucket was deleted meanwhile.");
+                s3t_entry_free(&b.e);
+                return rc;
+            }
+        }
+    }
 
     if (rc == ICETAP_CONFLICT) {
         rc = s3t_error(c, 409, "ConflictException",
@@ -2101,7 +2137,23 @@ s3t_delete_namespace(s3t_ctx_t *c)
         } else if (rc == ICETAP_OK) {
             rc = icetap_store_delete(c->req->store, e.key, &c->err);
 
+            /* a table created meanwhile: the namespace comes back */
+
             if (rc == ICETAP_OK) {
+                rc = s3t_any(c, prefix, &any);
+            }
+
+            if (rc == ICETAP_OK && any) {
+                rc = s3t_put_doc(c, e.key, e.doc, NULL, 1);
+                rc = (rc == ICETAP_CONFLICT) ? ICETAP_OK : rc;
+
+                if (rc == ICETAP_OK) {
+                    s3t_error(c, 409, "ConflictException",
+                              "The namespace \"%s\" is not empty: a table "
+                              "was created meanwhile.", c->seg[2]);
+                }
+
+            } else if (rc == ICETAP_OK) {
                 s3t_reply(c, 204, NULL);
             }
         }
@@ -2697,6 +2749,26 @@ s3t_create_table(s3t_ctx_t *c)
         goto done;
     }
 
+    /*
+     * A DeleteNamespace that ran meanwhile saw no table, or sees this one
+     * and puts its namespace back: a table never stays without one.
+     */
+
+    rc = s3t_entry_load(c, &ns);
+
+    if (rc == ICETAP_NOTFOUND) {
+        if (icetap_store_delete(c->req->store, cur.key, &c->err) != ICETAP_OK
+            || s3t_purge(c, entry.warehouse_location) != ICETAP_OK)
+        {
+            s3t_store_failed(c);
+            goto done;
+        }
+
+        s3t_error(c, 404, "NotFoundException",
+                  "The namespace was deleted meanwhile.");
+        goto done;
+    }
+
     snprintf(key, sizeof(key), "%s", entry.arn);
 
     s3t_reply(c, 200, json_pack("{s:s, s:s}", "tableARN", key,
@@ -3087,12 +3159,10 @@ s3t_purge_cb(void *ctx, const char *key)
 /* the table's objects: data, manifests, metadata files */
 
 static icetap_rc
-s3t_purge(s3t_ctx_t *c, json_t *t)
+s3t_purge(s3t_ctx_t *c, const char *loc)
 {
     char          prefix[S3T_KEY_LEN];
-    const char   *loc, *p;
-
-    loc = s3t_str(t, "warehouse_location");
+    const char   *p;
 
     if (loc == NULL || strncmp(loc, "s3://", 5) != 0
         || (p = strchr(loc + 5, '/')) == NULL || p[1] == '\0')
@@ -3150,7 +3220,7 @@ s3t_delete_table(s3t_ctx_t *c)
     rc = icetap_store_delete(c->req->store, t.e.key, &c->err);
 
     if (rc == ICETAP_OK) {
-        rc = s3t_purge(c, t.e.doc);
+        rc = s3t_purge(c, s3t_str(t.e.doc, "warehouse_location"));
     }
 
     if (rc == ICETAP_OK && s3t_str(t.e.doc, "table_id")) {

@@ -578,6 +578,51 @@ r = ok("new name", c.get_table, tableBucketARN=A, namespace="ops",
        name="landing")
 check("renamed table keeps its ARN", r and r["tableARN"] == raw_arn, r)
 
+# a namespace deleted while tables are created in it: never a table
+# without its namespace, nor a namespace deleted under a table
+
+RA = arn("race")
+ok("race: bucket", c.create_table_bucket, name="race")
+outcomes = []
+for rnd in range(4):
+    ok("race %d: namespace" % rnd, c.create_namespace, tableBucketARN=RA,
+       namespace=["r"])
+
+    def create(i):
+        cl = tables(path)
+        r, e = call(cl.create_table, tableBucketARN=RA, namespace="r",
+                    name="t%d" % i, format="ICEBERG")
+        outcomes.append(("create", rnd, i, e and e[:2]))
+
+    def drop():
+        cl = tables(path)
+        r, e = call(cl.delete_namespace, tableBucketARN=RA, namespace="r")
+        outcomes.append(("drop", rnd, e and e[:2]))
+
+    th = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    th.insert(2, threading.Thread(target=drop))
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+
+    keys = [k for k, _ in state_keys("icetap/catalog/race/")]
+    tables_left = [k for k in keys if k.count("/") == 4]
+    check("race %d: every table has its namespace" % rnd,
+          not tables_left or "icetap/catalog/race/r.json" in keys,
+          (keys, outcomes))
+    check("race %d: answers are 2xx, 404 or 409" % rnd,
+          all(o[-1] is None or tuple(o[-1]) in (("NotFoundException", 404),
+                                                ("ConflictException", 409))
+              for o in outcomes), outcomes)
+    r = ok("race %d: tables" % rnd, c.list_tables, tableBucketARN=RA)
+    for t in (r["tables"] if r else []):
+        ok("race %d: clean up %s" % (rnd, t["name"]), c.delete_table,
+           tableBucketARN=RA, namespace="r", name=t["name"])
+    call(c.delete_namespace, tableBucketARN=RA, namespace="r")
+    outcomes = []
+ok("race: delete bucket", c.delete_table_bucket, tableBucketARN=RA)
+
 # deletes
 
 fails("delete non-empty namespace", "ConflictException", 409,
