@@ -76,6 +76,31 @@ is($res->{headers}{'x-amzn-errortype'}, 'ForbiddenException',
 $env->stop;
 is_deeply([$env->log_problems], [], 'no errors in the log');
 
+# a store that cannot be reached: 500 InternalServerErrorException, logged
+
+my $dead = Test::Icetap::Env->new(http_config => <<"HTTP", config => <<"CONF");
+icetap_store http://127.0.0.1:1 bucket=icetap-state
+             access_key=$ak secret_key=$sk addressing=path;
+icetap_access_key $ak $sk;
+HTTP
+location / {
+    icetap_tables_api;
+    icetap_policy allow $ak s3tables:* *;
+}
+CONF
+
+$dead->start;
+$res = $dead->request(method => 'GET', uri => '/buckets', sign => 1,
+                      timeout => 60);
+is($res->{status}, 500, 'store down: 500');
+is($res->{headers}{'x-amzn-errortype'}, 'InternalServerErrorException',
+   'store down: InternalServerErrorException');
+$dead->stop;
+like($dead->error_log, qr/\[error\].*icetap: S3 Tables request answered 500/,
+     'store down: logged as an error');
+is_deeply([$dead->log_problems(allow_error => 1)], [],
+          'store down: nothing worse than errors');
+
 # configurations nginx must refuse
 
 my @bad = (
