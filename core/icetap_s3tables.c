@@ -3245,7 +3245,8 @@ s3t_delete_table(s3t_ctx_t *c)
 static icetap_rc
 s3t_rename_table(s3t_ctx_t *c)
 {
-    char          key[S3T_KEY_LEN];
+    char          key[S3T_KEY_LEN], next[32];
+    json_t       *orig, *fence;
     icetap_rc     rc;
     const char   *new_ns, *new_name, *token;
     s3t_entry_t   dst;
@@ -3311,11 +3312,50 @@ s3t_rename_table(s3t_ctx_t *c)
     }
 
     /*
-     * The entry moves: created under the new name (never over another
-     * table), then removed under the old one.  The table id, ARN and
+     * The entry moves.  First the old one is fenced (If-Match what was
+     * read): its version token changes, so an UpdateTableMetadataLocation
+     * racing with the rename fails instead of landing on an entry about
+     * to go.  Then the entry is created under the new name (never over
+     * another table) and removed under the old one; if the new name is
+     * taken, the old entry is put back as it was.  The table id, ARN and
      * location stay.
      */
 
+    orig = json_deep_copy(t.e.doc);
+    fence = json_deep_copy(t.e.doc);
+
+    if (orig == NULL || fence == NULL) {
+        json_decref(orig);
+        json_decref(fence);
+        s3t_table_free(&t);
+        return icetap_error_set(&c->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    snprintf(next, sizeof(next), "%" PRId64,
+             (int64_t) strtoll(s3t_str(t.e.doc, "version_token")
+                               ? s3t_str(t.e.doc, "version_token") : "0",
+                               NULL, 10) + 1);
+
+    json_object_set_new(fence, "version_token", json_string(next));
+    json_object_set_new(fence, "renamed_to", json_pack("[s, s]", new_ns,
+                                                       new_name));
+
+    rc = s3t_put_doc(c, t.e.key, fence, t.e.etag, 0);
+
+    if (rc == ICETAP_CONFLICT) {
+        s3t_error(c, 409, "ConflictException",
+                  "The table was changed while it was being renamed.");
+        goto done;
+    }
+
+    if (rc != ICETAP_OK
+        || s3t_entry_load(c, &t.e) != ICETAP_OK)
+    {
+        s3t_store_failed(c);
+        goto done;
+    }
+
+    json_object_del(t.e.doc, "renamed_to");
     json_object_set_new(t.e.doc, "namespace", json_string(new_ns));
     json_object_set_new(t.e.doc, "name", json_string(new_name));
     json_object_set_new(t.e.doc, "updated_at_ms",
@@ -3324,6 +3364,13 @@ s3t_rename_table(s3t_ctx_t *c)
     rc = s3t_put_doc(c, key, t.e.doc, NULL, 1);
 
     if (rc == ICETAP_CONFLICT) {
+        /* the name is taken: the old entry as it was */
+
+        if (s3t_put_doc(c, t.e.key, orig, t.e.etag, 0) != ICETAP_OK) {
+            s3t_store_failed(c);
+            goto done;
+        }
+
         s3t_error(c, 409, "ConflictException",
                   "A table \"%s\" already exists in namespace \"%s\".",
                   new_name, new_ns);
@@ -3338,6 +3385,10 @@ s3t_rename_table(s3t_ctx_t *c)
         s3t_store_failed(c);
     }
 
+done:
+
+    json_decref(orig);
+    json_decref(fence);
     s3t_table_free(&t);
 
     return ICETAP_OK;
@@ -3386,7 +3437,9 @@ s3t_swap_fn(s3t_ctx_t *c, json_t *doc, void *arg)
 
     cur = s3t_str(doc, "version_token");
 
-    if (cur == NULL || strcmp(cur, sw->token) != 0) {
+    if (cur == NULL || strcmp(cur, sw->token) != 0
+        || json_object_get(doc, "renamed_to") != NULL)
+    {
         return ICETAP_CONFLICT;
     }
 

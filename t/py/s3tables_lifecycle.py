@@ -578,6 +578,54 @@ r = ok("new name", c.get_table, tableBucketARN=A, namespace="ops",
        name="landing")
 check("renamed table keeps its ARN", r and r["tableARN"] == raw_arn, r)
 
+# a rename racing with metadata location updates: an acknowledged
+# update is never lost with the old entry
+
+for rnd in range(3):
+    ok("rename race %d: table" % rnd, c.create_table, tableBucketARN=A,
+       namespace="ops", name="mv", format="ICEBERG")
+    m0 = c.get_table_metadata_location(tableBucketARN=A, namespace="ops",
+                                       name="mv")
+    got = []
+
+    def upd(i):
+        cl = tables(path)
+        r, e = call(cl.update_table_metadata_location, tableBucketARN=A,
+                    namespace="ops", name="mv",
+                    versionToken=m0["versionToken"],
+                    metadataLocation=m0["warehouseLocation"]
+                    + "/metadata/00001-u%d.metadata.json" % i)
+        got.append(("update", i, r and r["metadataLocation"], e and e[:2]))
+
+    def mv():
+        cl = tables(path)
+        r, e = call(cl.rename_table, tableBucketARN=A, namespace="ops",
+                    name="mv", newName="moved")
+        got.append(("rename", e and e[:2]))
+
+    th = [threading.Thread(target=upd, args=(i,)) for i in range(3)]
+    th.insert(1, threading.Thread(target=mv))
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+
+    won = [g[2] for g in got if g[0] == "update" and g[2]]
+    renamed = [g for g in got if g[0] == "rename" and g[1] is None]
+    where = "moved" if renamed else "mv"
+    r = ok("rename race %d: the table" % rnd, c.get_table_metadata_location,
+           tableBucketARN=A, namespace="ops", name=where)
+    check("rename race %d: at most one update won" % rnd, len(won) <= 1,
+          got)
+    check("rename race %d: the acknowledged update is the table's" % rnd,
+          r and (not won or r.get("metadataLocation") == won[0]),
+          (got, r))
+    check("rename race %d: the other name is gone" % rnd,
+          call(c.get_table, tableBucketARN=A, namespace="ops",
+               name="mv" if renamed else "moved")[1] is not None, got)
+    ok("rename race %d: clean up" % rnd, c.delete_table, tableBucketARN=A,
+       namespace="ops", name=where)
+
 # a namespace deleted while tables are created in it: never a table
 # without its namespace, nor a namespace deleted under a table
 
