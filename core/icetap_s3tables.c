@@ -182,6 +182,9 @@ static icetap_rc s3t_get_table_encryption(s3t_ctx_t *c);
 static icetap_rc s3t_get_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_put_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_get_table_storage_class(s3t_ctx_t *c);
+static icetap_rc s3t_get_bucket_metrics(s3t_ctx_t *c);
+static icetap_rc s3t_put_bucket_metrics(s3t_ctx_t *c);
+static icetap_rc s3t_delete_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_list_tags(s3t_ctx_t *c);
 static icetap_rc s3t_tag_resource(s3t_ctx_t *c);
 static icetap_rc s3t_untag_resource(s3t_ctx_t *c);
@@ -208,6 +211,9 @@ static const s3t_route_t  s3t_routes[] = {
     { "DELETE", "buckets/{arn}/encryption", s3t_delete_bucket_encryption },
     { "GET", "buckets/{arn}/storage-class", s3t_get_bucket_storage_class },
     { "PUT", "buckets/{arn}/storage-class", s3t_put_bucket_storage_class },
+    { "GET", "buckets/{arn}/metrics", s3t_get_bucket_metrics },
+    { "PUT", "buckets/{arn}/metrics", s3t_put_bucket_metrics },
+    { "DELETE", "buckets/{arn}/metrics", s3t_delete_bucket_metrics },
     { "PUT", "namespaces/{arn}", s3t_create_namespace },
     { "GET", "namespaces/{arn}", s3t_list_namespaces },
     { "GET", "namespaces/{arn}/{}", s3t_get_namespace },
@@ -4341,6 +4347,111 @@ s3t_get_table_storage_class(s3t_ctx_t *c)
     s3t_table_free(&t);
 
     return ICETAP_OK;
+}
+
+
+/*
+ * Metrics configuration: recorded (an id while enabled) and reported;
+ * icetap publishes no CloudWatch metrics.
+ */
+
+static icetap_rc
+s3t_get_bucket_metrics(s3t_ctx_t *c)
+{
+    const char    *id;
+    s3t_bucket_t   b;
+
+    memset(&b, 0, sizeof(b));
+
+    if (s3t_load_bucket(c, c->seg[1],
+                        "s3tables:GetTableBucketMetricsConfiguration", &b)
+        == ICETAP_OK)
+    {
+        id = s3t_str(json_object_get(b.e.doc, "metrics"), "id");
+
+        if (id) {
+            s3t_reply(c, 200, json_pack("{s:s, s:s}", "tableBucketARN",
+                                        b.arn, "id", id));
+
+        } else {
+            s3t_error(c, 404, "NotFoundException",
+                      "The table bucket has no metrics configuration.");
+        }
+    }
+
+    s3t_entry_free(&b.e);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_metrics_fn(s3t_ctx_t *c, json_t *doc, void *arg)
+{
+    json_t  *m;
+
+    m = json_object_get(doc, "metrics");
+
+    if (s3t_str(m, "id")) {
+        return ICETAP_OK;
+    }
+
+    return json_object_set_new(doc, "metrics",
+                               json_pack("{s:s}", "id", (char *) arg)) == 0
+           ? ICETAP_OK
+           : icetap_error_set(&c->err, ICETAP_NOMEM, "out of memory");
+}
+
+
+static icetap_rc
+s3t_put_bucket_metrics(s3t_ctx_t *c)
+{
+    char          id[37];
+    icetap_rc     rc;
+    s3t_bucket_t  b;
+
+    memset(&b, 0, sizeof(b));
+
+    if (s3t_load_bucket(c, c->seg[1],
+                        "s3tables:PutTableBucketMetricsConfiguration", &b)
+        != ICETAP_OK)
+    {
+
+    } else if (s3t_bucket_managed(b.e.doc)) {
+        s3t_read_only(c, "table bucket");
+
+    } else if (icetap_uuid4(id, &c->err) != ICETAP_OK) {
+        s3t_store_failed(c);
+
+    } else {
+        /* an id kept while enabled: putting it again changes nothing */
+
+        rc = s3t_modify(c, b.e.key, s3t_metrics_fn, id);
+
+        if (rc == ICETAP_OK) {
+            s3t_reply(c, 204, NULL);
+
+        } else if (rc == ICETAP_NOTFOUND) {
+            s3t_error(c, 404, "NotFoundException",
+                      "The table bucket was deleted meanwhile.");
+
+        } else {
+            s3t_store_failed(c);
+        }
+    }
+
+    s3t_entry_free(&b.e);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_delete_bucket_metrics(s3t_ctx_t *c)
+{
+    return s3t_bucket_member(c,
+                             "s3tables:DeleteTableBucketMetricsConfiguration",
+                             "metrics", NULL, 204);
 }
 
 

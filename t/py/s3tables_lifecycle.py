@@ -483,6 +483,27 @@ r = ok("bucket encryption after delete", c.get_table_bucket_encryption,
 check("bucket encryption: back to AES256",
       r and r["encryptionConfiguration"] == {"sseAlgorithm": "AES256"}, r)
 
+# metrics configuration
+
+fails("no metrics configuration", "NotFoundException", 404,
+      c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+ok("put metrics configuration", c.put_table_bucket_metrics_configuration,
+   tableBucketARN=A)
+r = ok("get metrics configuration",
+       c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+check("metrics configuration: bucket and an id",
+      r and r["tableBucketARN"] == A and re.fullmatch(UUID, r["id"]), r)
+ok("put metrics configuration again",
+   c.put_table_bucket_metrics_configuration, tableBucketARN=A)
+r2 = ok("get metrics configuration again",
+        c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+check("metrics configuration: the id is kept", r and r2
+      and r2["id"] == r["id"], (r, r2))
+ok("delete metrics configuration",
+   c.delete_table_bucket_metrics_configuration, tableBucketARN=A)
+fails("metrics configuration deleted", "NotFoundException", 404,
+      c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+
 # resource policies
 
 fails("no bucket policy", "NotFoundException", 404,
