@@ -183,6 +183,9 @@ static icetap_rc s3t_get_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_put_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_get_table_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_get_bucket_metrics(s3t_ctx_t *c);
+static icetap_rc s3t_get_record_expiration(s3t_ctx_t *c);
+static icetap_rc s3t_put_record_expiration(s3t_ctx_t *c);
+static icetap_rc s3t_get_record_expiration_job(s3t_ctx_t *c);
 static icetap_rc s3t_put_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_delete_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_list_tags(s3t_ctx_t *c);
@@ -239,6 +242,10 @@ static const s3t_route_t  s3t_routes[] = {
     { "GET", "tables/{arn}/{}/{}/encryption", s3t_get_table_encryption },
     { "GET", "tables/{arn}/{}/{}/storage-class",
       s3t_get_table_storage_class },
+    { "GET", "table-record-expiration", s3t_get_record_expiration },
+    { "PUT", "table-record-expiration", s3t_put_record_expiration },
+    { "GET", "table-record-expiration-job-status",
+      s3t_get_record_expiration_job },
     { "GET", "tag/{res}", s3t_list_tags },
     { "POST", "tag/{res}", s3t_tag_resource },
     { "DELETE", "tag/{res}", s3t_untag_resource },
@@ -4452,6 +4459,62 @@ s3t_delete_bucket_metrics(s3t_ctx_t *c)
     return s3t_bucket_member(c,
                              "s3tables:DeleteTableBucketMetricsConfiguration",
                              "metrics", NULL, 204);
+}
+
+
+/*
+ * Record expiration exists only for some of AWS's own tables (Storage
+ * Lens, SageMaker); every other table answers 405, as S3 Tables does.
+ * The journal's records expire by its S3 Metadata configuration.
+ */
+
+static icetap_rc
+s3t_record_expiration(s3t_ctx_t *c, const char *action)
+{
+    char         arn[S3T_ARN_LEN];
+    int          got;
+    s3t_table_t  t;
+
+    memset(&t, 0, sizeof(t));
+
+    got = s3t_query(c, "tableArn", arn, sizeof(arn));
+
+    if (got <= 0 || arn[0] == '\0') {
+        return s3t_bad(c, "tableArn is required.");
+    }
+
+    if (s3t_find_table_by_arn(c, arn, &t, action) == ICETAP_OK) {
+        s3t_error(c, 405, "MethodNotAllowedException",
+                  "Record expiration is not supported for this table.");
+    }
+
+    s3t_table_free(&t);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_get_record_expiration(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:GetTableRecordExpirationConfiguration");
+}
+
+
+static icetap_rc
+s3t_put_record_expiration(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:PutTableRecordExpirationConfiguration");
+}
+
+
+static icetap_rc
+s3t_get_record_expiration_job(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:GetTableRecordExpirationJobStatus");
 }
 
 

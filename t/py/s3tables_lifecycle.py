@@ -483,6 +483,19 @@ r = ok("bucket encryption after delete", c.get_table_bucket_encryption,
 check("bucket encryption: back to AES256",
       r and r["encryptionConfiguration"] == {"sseAlgorithm": "AES256"}, r)
 
+# record expiration: not for customer tables
+
+fails("record expiration of a customer table", "MethodNotAllowedException",
+      405, c.get_table_record_expiration_configuration, tableArn=orders_arn)
+fails("put record expiration", "MethodNotAllowedException", 405,
+      c.put_table_record_expiration_configuration, tableArn=orders_arn,
+      value={"status": "enabled", "settings": {"days": 7}})
+fails("record expiration job status", "MethodNotAllowedException", 405,
+      c.get_table_record_expiration_job_status, tableArn=orders_arn)
+fails("record expiration of an absent table", "NotFoundException", 404,
+      c.get_table_record_expiration_configuration,
+      tableArn=A + "/table/00000000-0000-4000-8000-000000000000")
+
 # metrics configuration
 
 fails("no metrics configuration", "NotFoundException", 404,
