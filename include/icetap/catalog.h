@@ -56,6 +56,8 @@
  *     "policy": the resource policy document, as a JSON string
  *     "encryption", "storage_class": the configuration objects
  *     "tags": { "key": "value", ... }
+ *     "renamed_to": [namespace, name] while RenameTable moves the entry:
+ *         a swap of such an entry fails with ICETAP_CONFLICT
  *
  * Maintenance job status of a table (written by the maintenance plugin,
  * served by GetTableMaintenanceJobStatus) lies apart, keyed by table id
@@ -94,6 +96,9 @@ typedef struct {
     char      *managed_by;              /* NULL: none */
     int64_t    created_at_ms;
     int64_t    updated_at_ms;
+    void      *extra;                   /* json_t *: the other members
+                                           ("policy", "tags", ...), kept
+                                           as they are on every rewrite */
 } icetap_catalog_table_t;
 
 
