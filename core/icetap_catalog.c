@@ -239,8 +239,15 @@ icetap_rc
 icetap_catalog_table_from_json(const char *doc, size_t len,
     icetap_catalog_table_t *t, icetap_error_t *err)
 {
+    size_t         i;
     json_t        *j;
     json_error_t   je;
+
+    static const char  *known[] = {
+        "format", "table_bucket", "namespace", "name", "table_id", "arn",
+        "warehouse_location", "metadata_location", "version_token",
+        "managed_by", "created_at_ms", "updated_at_ms"
+    };
 
     memset(t, 0, sizeof(icetap_catalog_table_t));
 
@@ -265,7 +272,16 @@ icetap_catalog_table_from_json(const char *doc, size_t len,
     t->updated_at_ms = json_integer_value(json_object_get(j,
                                                           "updated_at_ms"));
 
-    json_decref(j);
+    for (i = 0; i < icetap_nelems(known); i++) {
+        json_object_del(j, known[i]);
+    }
+
+    if (json_object_size(j) > 0) {
+        t->extra = j;
+
+    } else {
+        json_decref(j);
+    }
 
     if (t->table_bucket == NULL || t->namespace == NULL || t->name == NULL
         || t->table_id == NULL || t->arn == NULL
@@ -302,6 +318,11 @@ icetap_catalog_table_to_json(const icetap_catalog_table_t *t,
                   "created_at_ms", (json_int_t) t->created_at_ms,
                   "updated_at_ms", (json_int_t) t->updated_at_ms);
     if (j == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    if (t->extra && json_object_update_missing(j, t->extra) != 0) {
+        json_decref(j);
         return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
     }
 
@@ -349,6 +370,7 @@ icetap_catalog_table_free(icetap_catalog_table_t *t)
     icetap_free(t->metadata_location);
     icetap_free(t->version_token);
     icetap_free(t->managed_by);
+    json_decref(t->extra);
     memset(t, 0, sizeof(icetap_catalog_table_t));
 }
 

@@ -32,6 +32,10 @@ typedef ngx_int_t (*ngx_http_icetap_helper_pt)(ngx_cycle_t *cycle,
 typedef struct ngx_http_icetap_journal_conf_s  ngx_http_icetap_journal_conf_t;
 
 
+/* ngx_http_icetap_tables.c: "icetap_tables_api" and "icetap_policy" */
+typedef struct ngx_http_icetap_tables_conf_s  ngx_http_icetap_tables_conf_t;
+
+
 /* "icetap_access_key": the keys of the APIs icetap answers itself */
 typedef struct {
     ngx_str_t                  access_key;      /* NUL-terminated */
@@ -64,6 +68,7 @@ typedef struct {
     ngx_flag_t                 tap;
     size_t                     body_limit;
     ngx_array_t               *vhost_suffixes;  /* of ngx_str_t */
+    ngx_http_icetap_tables_conf_t  *tables;     /* NULL: none given */
 } ngx_http_icetap_loc_conf_t;
 
 
@@ -157,6 +162,18 @@ ngx_int_t ngx_http_icetap_journal_init(ngx_conf_t *cf,
 
 /* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */
 ngx_int_t ngx_http_icetap_mdconf_handler(ngx_http_request_t *r);
+
+/* ngx_http_icetap_tables.c: the S3 Tables API and Iceberg REST catalog */
+char *ngx_http_icetap_tables_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_tables_body_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_tables_s3_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_tables_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_icetap_tables_merge(ngx_conf_t *cf,
+    ngx_http_icetap_loc_conf_t *prev, ngx_http_icetap_loc_conf_t *conf);
 
 /* ngx_http_icetap_s3.c: S3 protocol helpers */
 ngx_int_t ngx_http_icetap_s3_error(ngx_http_request_t *r, ngx_uint_t status,

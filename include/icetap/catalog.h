@@ -94,6 +94,9 @@ typedef struct {
     char      *managed_by;              /* NULL: none */
     int64_t    created_at_ms;
     int64_t    updated_at_ms;
+    void      *extra;                   /* json_t *: the other members
+                                           ("policy", "tags", ...), kept
+                                           as they are on every rewrite */
 } icetap_catalog_table_t;
 
 
