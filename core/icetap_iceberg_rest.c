@@ -395,11 +395,17 @@ icetap_rest_allowed(icetap_rest_t *c, const char *action, const char *arn,
         return 1;
     }
 
-    icetap_rest_error(c, 403, "ForbiddenException",
-                      "Access denied: %s is not allowed to perform %s on "
-                      "%s%s%s", c->req->principal ? c->req->principal
-                                                  : "an anonymous caller",
-                      action, arn, err.msg[0] ? ": " : "", err.msg);
+    if (err.msg[0]) {
+        icetap_rest_error(c, 403, "ForbiddenException", "Access denied: %s",
+                          err.msg);
+
+    } else {
+        icetap_rest_error(c, 403, "ForbiddenException",
+                          "Access denied: %s is not allowed to perform %s "
+                          "on %s", c->req->principal ? c->req->principal
+                                                     : "an anonymous caller",
+                          action, arn);
+    }
 
     return 0;
 }
@@ -854,33 +860,37 @@ icetap_rest_ns_create(icetap_rest_t *c)
     if (!json_is_array(ns) || json_array_size(ns) == 0
         || !json_is_string(json_array_get(ns, 0)))
     {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"namespace\" must be "
+                               "a non-empty array of strings");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"namespace\" must be "
-                                 "a non-empty array of strings");
+        return rc;
     }
 
     if (json_array_size(ns) != 1) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "multi-level namespaces are not "
+                               "supported: a table bucket has one level");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "multi-level namespaces are not "
-                                 "supported: a table bucket has one level");
+        return rc;
     }
 
     if (props != NULL && !json_is_null(props)) {
         if (!json_is_object(props)) {
+            rc = icetap_rest_error(c, 400, "BadRequestException",
+                                   "Malformed request: \"properties\" "
+                                   "must be an object");
             json_decref(body);
-            return icetap_rest_error(c, 400, "BadRequestException",
-                                     "Malformed request: \"properties\" "
-                                     "must be an object");
+            return rc;
         }
 
         json_object_foreach(props, k, v) {
             if (!json_is_string(v)) {
+                rc = icetap_rest_error(c, 400, "BadRequestException",
+                                       "Malformed request: property "
+                                       "\"%.64s\" is not a string", k);
                 json_decref(body);
-                return icetap_rest_error(c, 400, "BadRequestException",
-                                         "Malformed request: property "
-                                         "\"%.64s\" is not a string", k);
+                return rc;
             }
         }
 
@@ -908,10 +918,11 @@ icetap_rest_ns_create(icetap_rest_t *c)
     }
 
     if (c->bucket_aws) {
+        rc = icetap_rest_error(c, 403, "ForbiddenException",
+                               "the table bucket %s is managed by icetap "
+                               "and read-only", c->bucket);
         json_decref(body);
-        return icetap_rest_error(c, 403, "ForbiddenException",
-                                 "the table bucket %s is managed by icetap "
-                                 "and read-only", c->bucket);
+        return rc;
     }
 
     doc = json_pack("{s:i, s:s, s:s, s:I, s:s*}",
@@ -925,9 +936,10 @@ icetap_rest_ns_create(icetap_rest_t *c)
         || (props && json_object_set(doc, "properties", props) != 0))
     {
         json_decref(doc);
+        rc = icetap_rest_error(c, 500, "InternalServerError",
+                               "out of memory");
         json_decref(body);
-        return icetap_rest_error(c, 500, "InternalServerError",
-                                 "out of memory");
+        return rc;
     }
 
     icetap_rest_ns_key(c, name, key, sizeof(key));
@@ -1086,18 +1098,20 @@ icetap_rest_ns_props(icetap_rest_t *c, const char *ns)
     if ((rem != NULL && !json_is_array(rem))
         || (upd != NULL && !json_is_object(upd)))
     {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"removals\" must be "
+                               "an array and \"updates\" an object");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"removals\" must be "
-                                 "an array and \"updates\" an object");
+        return rc;
     }
 
     json_array_foreach(rem, i, v) {
         if (!json_is_string(v)) {
+            rc = icetap_rest_error(c, 400, "BadRequestException",
+                                   "Malformed request: \"removals\" must "
+                                   "hold strings");
             json_decref(body);
-            return icetap_rest_error(c, 400, "BadRequestException",
-                                     "Malformed request: \"removals\" must "
-                                     "hold strings");
+            return rc;
         }
 
         if (json_object_get(upd, json_string_value(v)) != NULL) {
@@ -1111,10 +1125,11 @@ icetap_rest_ns_props(icetap_rest_t *c, const char *ns)
 
     json_object_foreach(upd, k, v) {
         if (!json_is_string(v)) {
+            rc = icetap_rest_error(c, 400, "BadRequestException",
+                                   "Malformed request: property "
+                                   "\"%.64s\" is not a string", k);
             json_decref(body);
-            return icetap_rest_error(c, 400, "BadRequestException",
-                                     "Malformed request: property "
-                                     "\"%.64s\" is not a string", k);
+            return rc;
         }
     }
 
@@ -1126,10 +1141,11 @@ icetap_rest_ns_props(icetap_rest_t *c, const char *ns)
     }
 
     if (c->bucket_aws) {
+        rc = icetap_rest_error(c, 403, "ForbiddenException",
+                               "the table bucket %s is managed by icetap "
+                               "and read-only", c->bucket);
         json_decref(body);
-        return icetap_rest_error(c, 403, "ForbiddenException",
-                                 "the table bucket %s is managed by icetap "
-                                 "and read-only", c->bucket);
+        return rc;
     }
 
     icetap_rest_ns_key(c, ns, key, sizeof(key));
@@ -1494,7 +1510,9 @@ icetap_rest_load_result(icetap_rest_t *c, const char *location,
     b = &c->res->body;
     icetap_buf_reset(b);
 
-    loc = json_dumps(json_string(location), JSON_ENCODE_ANY);
+    cj = json_string(location);
+    loc = cj ? json_dumps(cj, JSON_ENCODE_ANY) : NULL;
+    json_decref(cj);
     conf = NULL;
 
     if (config) {
@@ -1855,10 +1873,11 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
     name = json_string_value(json_object_get(body, "name"));
 
     if (name == NULL || !json_is_object(json_object_get(body, "schema"))) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"name\" and "
+                               "\"schema\" are required");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"name\" and "
-                                 "\"schema\" are required");
+        return rc;
     }
 
     if (!icetap_rest_valid_name(name, 0)) {
@@ -1871,10 +1890,11 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
     }
 
     if (json_is_true(json_object_get(body, "stage-create"))) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "stage-create is not supported: create "
+                               "the table, then commit to it");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "stage-create is not supported: create "
-                                 "the table, then commit to it");
+        return rc;
     }
 
     if (!icetap_rest_allowed(c, "s3tables:CreateTable", c->bucket_arn,
@@ -1885,10 +1905,11 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
     }
 
     if (c->bucket_aws) {
+        rc = icetap_rest_error(c, 403, "ForbiddenException",
+                               "the table bucket %s is managed by icetap "
+                               "and read-only", c->bucket);
         json_decref(body);
-        return icetap_rest_error(c, 403, "ForbiddenException",
-                                 "the table bucket %s is managed by icetap "
-                                 "and read-only", c->bucket);
+        return rc;
     }
 
     rc = icetap_rest_ns_load(c, ns, &doc, NULL);
@@ -1920,6 +1941,7 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
                                  &c->err);
 
     j = json_object_get(body, "partition-spec");
+    icetap_rest_spec_defaults(j);
 
     if (rc == ICETAP_OK && json_is_object(j)) {
         rc = icetap_partition_spec_from_json(j, &spec, &c->err);
@@ -1927,6 +1949,10 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
     }
 
     j = json_object_get(body, "write-order");
+
+    if (json_is_object(j) && json_object_get(j, "order-id") == NULL) {
+        json_object_set_new(j, "order-id", json_integer(0));
+    }
 
     if (rc == ICETAP_OK && json_is_object(j)) {
         rc = icetap_md_sort_order_from_json(j, &order, &c->err);
@@ -2340,17 +2366,19 @@ icetap_rest_transaction(icetap_rest_t *c)
     changes = json_object_get(body, "table-changes");
 
     if (!json_is_array(changes) || json_array_size(changes) == 0) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"table-changes\" "
+                               "must be a non-empty array");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"table-changes\" "
-                                 "must be a non-empty array");
+        return rc;
     }
 
     if (json_array_size(changes) > 1) {
+        rc = icetap_rest_error(c, 406, "UnsupportedOperationException",
+                               "multi-table transactions are not "
+                               "supported: commit one table at a time");
         json_decref(body);
-        return icetap_rest_error(c, 406, "UnsupportedOperationException",
-                                 "multi-table transactions are not "
-                                 "supported: commit one table at a time");
+        return rc;
     }
 
     ch = json_array_get(changes, 0);
@@ -2360,11 +2388,12 @@ icetap_rest_transaction(icetap_rest_t *c)
     name = json_string_value(json_object_get(id, "name"));
 
     if (ns == NULL || name == NULL || json_array_size(nsj) != 1) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: a table change needs "
+                               "an \"identifier\" with a one-level "
+                               "namespace and a name");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: a table change needs "
-                                 "an \"identifier\" with a one-level "
-                                 "namespace and a name");
+        return rc;
     }
 
     if (!icetap_rest_check_ns(c, ns)) {
@@ -2578,11 +2607,12 @@ icetap_rest_table_rename(icetap_rest_t *c)
         || !icetap_rest_ident(json_object_get(body, "destination"), &dns,
                               &dname))
     {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"source\" and "
+                               "\"destination\" need a one-level "
+                               "\"namespace\" and a \"name\"");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"source\" and "
-                                 "\"destination\" need a one-level "
-                                 "\"namespace\" and a \"name\"");
+        return rc;
     }
 
     if (!icetap_rest_check_ns(c, sns) || !icetap_rest_check_ns(c, dns)) {
@@ -2721,10 +2751,11 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
     overwrite = json_is_true(json_object_get(body, "overwrite"));
 
     if (name == NULL || mloc == NULL) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "Malformed request: \"name\" and "
+                               "\"metadata-location\" are required");
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "Malformed request: \"name\" and "
-                                 "\"metadata-location\" are required");
+        return rc;
     }
 
     if (!icetap_rest_valid_name(name, 0)) {
@@ -2756,10 +2787,11 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
     }
 
     if (c->bucket_aws) {
+        rc = icetap_rest_error(c, 403, "ForbiddenException",
+                               "the table bucket %s is managed by icetap "
+                               "and read-only", c->bucket);
         json_decref(body);
-        return icetap_rest_error(c, 403, "ForbiddenException",
-                                 "the table bucket %s is managed by icetap "
-                                 "and read-only", c->bucket);
+        return rc;
     }
 
     rc = icetap_rest_ns_load(c, ns, &doc, NULL);
@@ -2782,23 +2814,26 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
     icetap_buf_free(&b);
 
     if (rc == ICETAP_NOTFOUND) {
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "metadata file %.300s does not exist",
+                               mloc);
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "metadata file %.300s does not exist",
-                                 mloc);
+        return rc;
     }
 
     if (rc != ICETAP_OK) {
+        rc = icetap_rest_fail(c, rc, "reading the metadata to register");
         json_decref(body);
-        return icetap_rest_fail(c, rc, "reading the metadata to register");
+        return rc;
     }
 
     if (icetap_rest_location_key(c, md->location) == NULL) {
         icetap_metadata_free(md);
+        rc = icetap_rest_error(c, 400, "BadRequestException",
+                               "the table location of %.300s is outside "
+                               "s3://%s/", mloc, c->req->state_bucket);
         json_decref(body);
-        return icetap_rest_error(c, 400, "BadRequestException",
-                                 "the table location of %.300s is outside "
-                                 "s3://%s/", mloc, c->req->state_bucket);
+        return rc;
     }
 
     memset(&old, 0, sizeof(old));
@@ -2809,10 +2844,11 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
     {
         icetap_rest_entry_free(&old);
         icetap_metadata_free(md);
+        rc = icetap_rest_error(c, 403, "ForbiddenException",
+                               "table %s.%s is managed and read-only",
+                               ns, name);
         json_decref(body);
-        return icetap_rest_error(c, 403, "ForbiddenException",
-                                 "table %s.%s is managed and read-only",
-                                 ns, name);
+        return rc;
     }
 
     rc = icetap_catalog_table_init(&t, c->req->state_bucket, c->bucket, ns,

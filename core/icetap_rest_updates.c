@@ -94,6 +94,30 @@ icetap_rest_kebab(json_t *j)
 }
 
 
+/* a requested spec may leave ids to the server: 0 means "assign one" */
+
+void
+icetap_rest_spec_defaults(json_t *spec)
+{
+    size_t   i;
+    json_t  *f;
+
+    if (!json_is_object(spec)) {
+        return;
+    }
+
+    if (json_object_get(spec, "spec-id") == NULL) {
+        json_object_set_new(spec, "spec-id", json_integer(0));
+    }
+
+    json_array_foreach(json_object_get(spec, "fields"), i, f) {
+        if (json_is_object(f) && json_object_get(f, "field-id") == NULL) {
+            json_object_set_new(f, "field-id", json_integer(0));
+        }
+    }
+}
+
+
 static const char *
 icetap_rest_str(const json_t *a, const char *key)
 {
@@ -814,6 +838,8 @@ icetap_rest_add_spec(icetap_rest_upd_t *u, const json_t *a,
     icetap_rc                rc;
     icetap_partition_spec_t  spec;
 
+    icetap_rest_spec_defaults(json_object_get(a, "spec"));
+
     rc = icetap_partition_spec_from_json(json_object_get(a, "spec"), &spec,
                                          err);
     if (rc != ICETAP_OK) {
@@ -868,6 +894,14 @@ icetap_rest_add_order(icetap_rest_upd_t *u, const json_t *a,
     icetap_table_metadata_t  *md;
 
     md = u->md;
+
+    if (json_is_object(json_object_get(a, "sort-order"))
+        && json_object_get(json_object_get(a, "sort-order"), "order-id")
+           == NULL)
+    {
+        json_object_set_new(json_object_get(a, "sort-order"), "order-id",
+                            json_integer(0));
+    }
 
     rc = icetap_md_sort_order_from_json(json_object_get(a, "sort-order"), &o,
                                         err);
