@@ -503,6 +503,20 @@ def bad(bucket):
                      "code": err.get("code"),
                      "has_message": bool(err.get("message")),
                      "unchanged": listing() == before}
+    clients = {
+        "unsigned": Rest(bucket, signed=False),
+        "wrong_secret": Rest(bucket, secret="not-the-secret-key"),
+        "unknown_key": Rest(bucket, key="AKIAUNKNOWNKEY000000"),
+    }
+    for name, cl in sorted(clients.items()):
+        before = listing()
+        st, res = cl.commit("bad", "t", [], [
+            {"action": "set-properties", "updates": {"x": "y"}}])
+        err = (res or {}).get("error") or {}
+        out[name] = {"status": st, "type": err.get("type"),
+                     "code": err.get("code"),
+                     "has_message": bool(err.get("message")),
+                     "unchanged": listing() == before}
     # a well-formed commit afterwards still works: nothing was damaged
     st, res = c.commit("bad", "t", [
         {"type": "assert-table-uuid", "uuid": uid}],
