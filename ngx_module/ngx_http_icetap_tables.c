@@ -1076,7 +1076,7 @@ ngx_http_icetap_tables_error(ngx_http_request_t *r, ngx_uint_t iceberg,
     }
 
     if (iceberg) {
-        p = ngx_cpymem(body, "{\"error\":{\"message\":\"", 22);
+        p = ngx_cpymem(body, "{\"error\":{\"message\":\"", 21);
         p = ngx_http_icetap_tables_json_escape(p, message);
         p = ngx_sprintf(p, "\",\"type\":\"%s\",\"code\":%ui}}", type,
                         status);
