@@ -37,6 +37,7 @@
 #define ICETAP_REST_MAX_METADATA  (50 * 1024 * 1024)
 #define ICETAP_REST_ATTEMPTS      8
 #define ICETAP_REST_CACHE_SLOTS   64
+#define ICETAP_REST_CACHE_MAX     (4 * 1024 * 1024)
 #define ICETAP_REST_KEY_LEN       (3 * ICETAP_CATALOG_NAME_LEN + 64)
 
 
@@ -1405,6 +1406,12 @@ icetap_rest_cache_put(const char *key, const char *etag, const char *text,
     size_t               i;
     icetap_rest_slot_t  *s, *victim;
 
+    /* big metadata is not kept: the cache stays within a few 100 MB */
+
+    if (len > ICETAP_REST_CACHE_MAX) {
+        return;
+    }
+
     pthread_mutex_lock(&icetap_rest_lock);
 
     victim = &icetap_rest_cache[0];
@@ -2080,6 +2087,75 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
 }
 
 
+/* "snapshots=refs": only the snapshots a branch or tag points at */
+
+static icetap_rc
+icetap_rest_refs_only(icetap_rest_t *c, char **text, size_t *len)
+{
+    char         *mode, *out;
+    size_t        i;
+    json_t       *j, *snaps, *refs, *s, *r;
+    const char   *name;
+    json_int_t    id;
+    int           keep;
+
+    mode = icetap_rest_arg(c, "snapshots");
+
+    if (mode == NULL || strcmp(mode, "all") == 0) {
+        icetap_free(mode);
+        return ICETAP_OK;
+    }
+
+    if (strcmp(mode, "refs") != 0) {
+        icetap_free(mode);
+        icetap_free(*text);
+        *text = NULL;
+        icetap_rest_error(c, 400, "BadRequestException",
+                          "snapshots must be \"all\" or \"refs\"");
+        return ICETAP_INVALID;
+    }
+
+    icetap_free(mode);
+
+    j = json_loadb(*text, *len, 0, NULL);
+    snaps = json_object_get(j, "snapshots");
+    refs = json_object_get(j, "refs");
+
+    for (i = json_array_size(snaps); i > 0; i--) {
+        s = json_array_get(snaps, i - 1);
+        id = json_integer_value(json_object_get(s, "snapshot-id"));
+        keep = 0;
+
+        json_object_foreach(refs, name, r) {
+            if (json_integer_value(json_object_get(r, "snapshot-id")) == id) {
+                keep = 1;
+            }
+        }
+
+        if (!keep) {
+            json_array_remove(snaps, i - 1);
+        }
+    }
+
+    out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+
+    if (out == NULL) {
+        icetap_free(*text);
+        *text = NULL;
+        icetap_rest_error(c, 500, "InternalServerError", "out of memory");
+        return ICETAP_NOMEM;
+    }
+
+    icetap_free(*text);
+    *len = strlen(out);
+    *text = icetap_strndup(out, *len);
+    free(out);
+
+    return *text ? ICETAP_OK : ICETAP_NOMEM;
+}
+
+
 static icetap_rc
 icetap_rest_table_load(icetap_rest_t *c, const char *ns, const char *name,
     int head)
@@ -2129,14 +2205,20 @@ icetap_rest_table_load(icetap_rest_t *c, const char *ns, const char *name,
     rc = icetap_rest_metadata(c, &e, &text, &len, &md);
 
     if (rc == ICETAP_OK) {
-        rc = icetap_rest_load_result(c, e.t.metadata_location, text, len, 1);
+        rc = icetap_rest_refs_only(c, &text, &len);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_rest_load_result(c, e.t.metadata_location, text, len,
+                                         1);
+        }
+
         icetap_free(text);
         icetap_metadata_free(md);
     }
 
     icetap_rest_entry_free(&e);
 
-    return rc == ICETAP_OK ? ICETAP_OK : ICETAP_OK;
+    return rc == ICETAP_ERROR ? ICETAP_ERROR : ICETAP_OK;
 }
 
 

@@ -717,12 +717,43 @@ test_commits(void)
     ok(json_object_get(json_object_get(md, "refs"), "v1") != NULL, "tag");
     json_decref(j);
 
+    st = call("GET", T "t1", "snapshots=refs", NULL, &j);
+    is_int(st, 200, "load with snapshots=refs");
+    md = json_object_get(j, "metadata");
+    is_int(json_array_size(json_object_get(md, "snapshots")), 2,
+           "the snapshots of main and the tag");
+    json_decref(j);
+
+    st = commit("t1", "{\"requirements\":[],\"updates\":["
+                "{\"action\":\"add-snapshot\",\"snapshot\":{"
+                "\"snapshot-id\":150,\"sequence-number\":3,"
+                "\"timestamp-ms\":1700000000009,\"manifest-list\":\"m9\","
+                "\"summary\":{\"operation\":\"append\"}}}]}", &j);
+    is_int(st, 200, "a snapshot no ref points at");
+    json_decref(j);
+
+    st = call("GET", T "t1", "snapshots=refs", NULL, &j);
+    md = json_object_get(j, "metadata");
+    is_int(json_array_size(json_object_get(md, "snapshots")), 2,
+           "snapshots=refs leaves it out");
+    json_decref(j);
+
+    st = call("GET", T "t1", NULL, NULL, &j);
+    md = json_object_get(j, "metadata");
+    is_int(json_array_size(json_object_get(md, "snapshots")), 3,
+           "snapshots=all has it");
+    json_decref(j);
+
+    st = call("GET", T "t1", "snapshots=some", NULL, &j);
+    is_int(st, 400, "snapshots=some");
+    json_decref(j);
+
     st = commit("t1", "{\"requirements\":[],\"updates\":["
                 "{\"action\":\"remove-statistics\",\"snapshot-id\":101},"
                 "{\"action\":\"remove-partition-statistics\","
                 "\"snapshot-id\":102},"
                 "{\"action\":\"remove-snapshot-ref\",\"ref-name\":\"v1\"},"
-                "{\"action\":\"remove-snapshots\",\"snapshot-ids\":[101]},"
+                "{\"action\":\"remove-snapshots\",\"snapshot-ids\":[101,150]},"
                 "{\"action\":\"remove-partition-specs\",\"spec-ids\":[0]},"
                 "{\"action\":\"remove-schemas\",\"schema-ids\":[0]},"
                 "{\"action\":\"set-location\",\"location\":\"REPLACE\"}"
@@ -737,7 +768,7 @@ test_commits(void)
              "{\"action\":\"remove-partition-statistics\","
              "\"snapshot-id\":102},"
              "{\"action\":\"remove-snapshot-ref\",\"ref-name\":\"v1\"},"
-             "{\"action\":\"remove-snapshots\",\"snapshot-ids\":[101]},"
+             "{\"action\":\"remove-snapshots\",\"snapshot-ids\":[101,150]},"
              "{\"action\":\"remove-partition-specs\",\"spec-ids\":[0]},"
              "{\"action\":\"remove-schemas\",\"schema-ids\":[0]},"
              "{\"action\":\"set-location\",\"location\":\"%s/moved\"},"
@@ -795,7 +826,7 @@ test_commits(void)
 
     st = commit("t1", "{\"requirements\":[],\"updates\":["
                 "{\"action\":\"add-snapshot\",\"snapshot\":{\"snapshot-id\":"
-                "103,\"parent-snapshot-id\":102,\"sequence-number\":3,"
+                "103,\"parent-snapshot-id\":102,\"sequence-number\":4,"
                 "\"timestamp-ms\":1700000000003,\"manifest-list\":\"m3\","
                 "\"first-row-id\":0,\"added-rows\":25,"
                 "\"summary\":{\"operation\":\"append\"}}},"
@@ -807,7 +838,7 @@ test_commits(void)
 
     st = commit("t1", "{\"requirements\":[],\"updates\":["
                 "{\"action\":\"add-snapshot\",\"snapshot\":{\"snapshot-id\":"
-                "104,\"parent-snapshot-id\":103,\"sequence-number\":4,"
+                "104,\"parent-snapshot-id\":103,\"sequence-number\":5,"
                 "\"timestamp-ms\":1700000000004,\"manifest-list\":\"m4\","
                 "\"first-row-id\":3,\"added-rows\":5,"
                 "\"summary\":{\"operation\":\"append\"}}}]}", &j);
