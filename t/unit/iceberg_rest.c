@@ -761,6 +761,7 @@ test_commits(void)
     is_int(st, 400, "set-location outside the warehouse");
     json_decref(j);
 
+    json_decref(t);
     t = load("t1");
     md = json_object_get(t, "metadata");
     snprintf(body, sizeof(body), "{\"requirements\":[],\"updates\":["
