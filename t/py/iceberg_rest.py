@@ -7,6 +7,7 @@ usage: iceberg_rest.py seed BUCKET [aws]      table bucket entry in the store
        iceberg_rest.py commits BUCKET          the commit scenario (JSON out)
        iceberg_rest.py race BUCKET SECONDS CLIENTS
        iceberg_rest.py bad BUCKET              the bad-input matrix
+       iceberg_rest.py managed DATA_BUCKET     the journal table, read-only
        iceberg_rest.py bench BUCKET N          LoadTable/commit latencies
 
 Table buckets are seeded straight into the store with the catalog layout
@@ -525,6 +526,59 @@ def bad(bucket):
     print(json.dumps(out))
 
 
+def managed(data_bucket):
+    """S3 Metadata's journal through the REST catalog: readable, not
+    writable."""
+    from icetap_test import client
+    gw = client("gw")
+    gw.create_bucket(Bucket=data_bucket)
+    gw.create_bucket_metadata_configuration(
+        Bucket=data_bucket, MetadataConfiguration={
+            "JournalTableConfiguration": {
+                "RecordExpiration": {"Expiration": "DISABLED"}}})
+    for i in range(3):
+        gw.put_object(Bucket=data_bucket, Key="k%d" % i, Body=b"x" * i)
+    c = Rest("aws-s3")
+    ns = "b_" + data_bucket.replace(".", "_")
+    out = {}
+    md = None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        st, res = c.load(ns, "journal")
+        if st == 200 and res["metadata"].get("current-snapshot-id", -1) \
+                not in (None, -1):
+            md = res["metadata"]
+            break
+        time.sleep(0.5)
+    out["loaded"] = md is not None
+    if md is None:
+        print(json.dumps(out))
+        return
+    out["config"] = c.config()
+    out["namespaces"] = c.call("GET", c.p("/namespaces"))
+    out["tables"] = c.call("GET", c.p("/namespaces/%s/tables" % ns))
+    out["format_version"] = md["format-version"]
+    out["errors"] = validate(md, md["format-version"])
+    before = listing()
+    out["commit"] = c.commit(ns, "journal", [], [
+        {"action": "set-properties", "updates": {"x": "y"}}])
+    out["drop"] = c.call("DELETE", c.p("/namespaces/%s/tables/journal" % ns),
+                         query={"purgeRequested": "true"})
+    out["rename"] = c.call("POST", c.p("/tables/rename"), {
+        "source": {"namespace": [ns], "name": "journal"},
+        "destination": {"namespace": [ns], "name": "mine"}})
+    out["create_ns"] = c.create_ns("mine")
+    out["create_table"] = c.create_table(ns, {"name": "mine",
+                                              "schema": SCHEMA})
+    out["drop_ns"] = c.call("DELETE", c.p("/namespaces/%s" % ns))
+    keys = [k for k in listing() if not k.startswith("icetap/warehouse/")]
+    out["unchanged"] = keys == [k for k in before
+                                if not k.startswith("icetap/warehouse/")]
+    st, res = c.load(ns, "journal")
+    out["still_loads"] = st
+    print(json.dumps(out))
+
+
 def bench(bucket, n):
     """Latencies (ms) of LoadTable, commits, and the store's GET/PUT of
     objects the size of what they move, in the same run."""
@@ -574,6 +628,8 @@ if __name__ == "__main__":
         race(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "bad":
         bad(sys.argv[2])
+    elif cmd == "managed":
+        managed(sys.argv[2])
     elif cmd == "bench":
         bench(sys.argv[2], int(sys.argv[3]))
     else:
