@@ -8,6 +8,7 @@ usage: iceberg_rest.py seed BUCKET [aws]      table bucket entry in the store
        iceberg_rest.py race BUCKET SECONDS CLIENTS
        iceberg_rest.py bad BUCKET              the bad-input matrix
        iceberg_rest.py managed DATA_BUCKET     the journal table, read-only
+       iceberg_rest.py xapi                    S3 Tables API and REST together
        iceberg_rest.py bench BUCKET N          LoadTable/commit latencies
 
 Table buckets are seeded straight into the store with the catalog layout
@@ -579,6 +580,102 @@ def managed(data_bucket):
     print(json.dumps(out))
 
 
+def xapi():
+    """The S3 Tables API (boto3 s3tables) and the REST catalog on the same
+    tables: what one writes, the other sees."""
+    from botocore.exceptions import ClientError
+    tables = boto3.client("s3tables", endpoint_url=endpoint("gw"),
+                          region_name=REGION)
+    out = {}
+
+    def code(fn, **kw):
+        try:
+            fn(**kw)
+            return "ok"
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    arn = tables.create_table_bucket(name="xapi")["arn"]
+    out["arn"] = arn
+    tables.create_namespace(tableBucketARN=arn, namespace=["ns"])
+    made = tables.create_table(
+        tableBucketARN=arn, namespace="ns", name="from_api", format="ICEBERG",
+        metadata={"iceberg": {"schema": {"fields": [
+            {"name": "id", "type": "long", "required": True},
+            {"name": "v", "type": "string"}]}}})
+    c = Rest("xapi")
+    st, res = c.load("ns", "from_api")
+    out["rest_load"] = st
+    md = res["metadata"]
+    out["rest_fields"] = [f["name"] for f in md["schemas"][0]["fields"]]
+    before = tables.get_table_metadata_location(tableBucketARN=arn,
+                                                namespace="ns",
+                                                name="from_api")
+    out["same_location"] = before["metadataLocation"] == \
+        res["metadata-location"]
+    out["api_token"] = made["versionToken"] == before["versionToken"]
+    st, res = pyiceberg_append(c, "ns", "from_api", md, 77)
+    out["rest_commit"] = st
+    after = tables.get_table_metadata_location(tableBucketARN=arn,
+                                               namespace="ns",
+                                               name="from_api")
+    out["api_sees_commit"] = after["metadataLocation"] == \
+        res["metadata-location"]
+    out["token_changed"] = after["versionToken"] != before["versionToken"]
+    out["stale_token"] = code(
+        tables.update_table_metadata_location, tableBucketARN=arn,
+        namespace="ns", name="from_api", versionToken=before["versionToken"],
+        metadataLocation=before["metadataLocation"])
+    # the API moves the pointer back: REST loads what it points at
+    out["api_swap"] = code(
+        tables.update_table_metadata_location, tableBucketARN=arn,
+        namespace="ns", name="from_api", versionToken=after["versionToken"],
+        metadataLocation=before["metadataLocation"])
+    st, res = c.load("ns", "from_api")
+    out["rest_sees_swap"] = res["metadata-location"] == \
+        before["metadataLocation"]
+    # and a REST client that missed it is refused
+    st, res = pyiceberg_append(c, "ns", "from_api", md | {
+        "current-snapshot-id": 77, "last-sequence-number": 1}, 78)
+    out["rest_stale"] = st
+
+    st, res = c.create_table("ns", {"name": "from_rest", "schema": SCHEMA})
+    out["rest_create"] = st
+    got = tables.get_table(tableBucketARN=arn, namespace="ns",
+                           name="from_rest")
+    out["api_get"] = got["metadataLocation"] == res["metadata-location"]
+    out["api_list"] = sorted(t["name"] for t in tables.list_tables(
+        tableBucketARN=arn, namespace="ns")["tables"])
+
+    # a resource policy stored through the API binds the REST catalog
+    tables.put_table_bucket_policy(tableBucketARN=arn, resourcePolicy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*",
+                       "Action": "s3tables:UpdateTableMetadataLocation",
+                       "Resource": arn + "/table/*"}]}))
+    st, res = c.load("ns", "from_rest")
+    md = res["metadata"]
+    st, res = c.commit("ns", "from_rest", [], [
+        {"action": "set-properties", "updates": {"x": "y"}}])
+    out["denied_commit"] = [st, (res or {}).get("error", {}).get("type")]
+    out["load_still_allowed"] = c.load("ns", "from_rest")[0]
+    tables.delete_table_bucket_policy(tableBucketARN=arn)
+    out["commit_after_policy"] = c.commit("ns", "from_rest", [], [
+        {"action": "set-properties", "updates": {"x": "y"}}])[0]
+
+    tables.delete_table(tableBucketARN=arn, namespace="ns", name="from_api")
+    out["rest_after_api_delete"] = c.load("ns", "from_api")[0]
+    st, _ = c.call("DELETE", c.p("/namespaces/ns/tables/from_rest"),
+                   query={"purgeRequested": "true"})
+    out["rest_drop"] = st
+    out["api_after_rest_drop"] = code(tables.get_table, tableBucketARN=arn,
+                                      namespace="ns", name="from_rest")
+    out["rest_drop_ns"] = c.call("DELETE", c.p("/namespaces/ns"))[0]
+    out["api_namespaces"] = tables.list_namespaces(
+        tableBucketARN=arn)["namespaces"]
+    print(json.dumps(out, default=str))
+
+
 def bench(bucket, n):
     """Latencies (ms) of LoadTable, commits, and the store's GET/PUT of
     objects the size of what they move, in the same run."""
@@ -630,6 +727,8 @@ if __name__ == "__main__":
         bad(sys.argv[2])
     elif cmd == "managed":
         managed(sys.argv[2])
+    elif cmd == "xapi":
+        xapi()
     elif cmd == "bench":
         bench(sys.argv[2], int(sys.argv[3]))
     else:
