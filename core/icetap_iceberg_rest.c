@@ -2296,6 +2296,7 @@ icetap_rest_commit_one(icetap_rest_t *c, const char *ns, const char *name,
         if (rc == ICETAP_OK && json_array_size(upds) == 0) {
             /* nothing to change: the table as it is */
 
+            icetap_metadata_free(md);
             rc = icetap_rest_metadata(c, &e, text, len, &md);
             if (rc == ICETAP_OK) {
                 *loc = icetap_strndup(e.t.metadata_location,
@@ -2675,6 +2676,7 @@ icetap_rest_table_rename(icetap_rest_t *c)
     int                   i;
     char                  key[ICETAP_REST_KEY_LEN];
     char                  etag[ICETAP_STORE_ETAG_LEN];
+    char                  prev[ICETAP_STORE_ETAG_LEN];
     json_t               *body, *doc;
     icetap_rc             rc;
     const char           *sns, *sname, *dns, *dname;
@@ -2782,7 +2784,8 @@ icetap_rest_table_rename(icetap_rest_t *c)
         json_object_set_new(again.doc, "namespace", json_string(dns));
         json_object_set_new(again.doc, "name", json_string(dname));
 
-        (void) icetap_rest_put_json(c, key, again.doc, 0, etag, etag);
+        memcpy(prev, etag, sizeof(prev));
+        (void) icetap_rest_put_json(c, key, again.doc, 0, prev, etag);
         icetap_rest_entry_free(&again);
     }
 

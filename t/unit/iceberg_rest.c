@@ -590,6 +590,11 @@ test_commits(void)
     is_int(st, 400, "sequence number not above the last");
     json_decref(j);
 
+    st = commit("t1", "{\"requirements\":[],\"updates\":[]}", &j);
+    is_int(st, 200, "no updates: the table as it is");
+    is_int(md_int(j, "current-snapshot-id"), 101, "unchanged");
+    json_decref(j);
+
     st = commit("t1", "{\"requirements\":[]}", &j);
     is_int(st, 400, "updates missing");
     json_decref(j);
