@@ -1980,9 +1980,7 @@ icetap_rest_table_create(icetap_rest_t *c, const char *ns)
         if (json_is_string(j)) {
             location = json_string_value(j);
 
-            if (strncmp(location, t.warehouse_location,
-                        strlen(t.warehouse_location)) != 0)
-            {
+            if (!icetap_rest_under(location, t.warehouse_location)) {
                 rc = icetap_error_set(&c->err, ICETAP_INVALID,
                                       "location \"%.200s\" is outside the "
                                       "table's warehouse location %.200s",

@@ -33,6 +33,9 @@ icetap_rc icetap_rest_apply_updates(icetap_table_metadata_t **md,
     const json_t *updates, const char *location_prefix, int64_t now_ms,
     icetap_error_t *err);
 
+/* whether location is prefix or a path below it (no "..") */
+int icetap_rest_under(const char *location, const char *prefix);
+
 /* missing "spec-id" and "field-id" members set to 0 (assign) */
 void icetap_rest_spec_defaults(json_t *spec);
 

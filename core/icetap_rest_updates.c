@@ -94,6 +94,23 @@ icetap_rest_kebab(json_t *j)
 }
 
 
+/* whether location is prefix itself or a directory below it */
+
+int
+icetap_rest_under(const char *location, const char *prefix)
+{
+    size_t  n;
+
+    n = strlen(prefix);
+
+    return strncmp(location, prefix, n) == 0
+           && (location[n] == '\0'
+               || (location[n] == '/' && location[n + 1] != '\0'
+                   && strstr(location + n, "/../") == NULL
+                   && strcmp(location + strlen(location) - 3, "/..") != 0));
+}
+
+
 /* a requested spec may leave ids to the server: 0 means "assign one" */
 
 void
@@ -1283,9 +1300,7 @@ icetap_rest_apply_one(icetap_rest_upd_t *u, const json_t *a,
                                     "set-location needs \"location\"");
         }
 
-        if (u->location_prefix
-            && strncmp(str, u->location_prefix, strlen(u->location_prefix))
-               != 0)
+        if (u->location_prefix && !icetap_rest_under(str, u->location_prefix))
         {
             return icetap_error_set(err, ICETAP_INVALID,
                                     "location \"%.200s\" is outside the "

@@ -801,6 +801,26 @@ test_commits(void)
               "/moved/metadata/") != NULL, "metadata under the new location");
     json_decref(j);
 
+    t = load("t1");
+    md = json_object_get(t, "metadata");
+    snprintf(body, sizeof(body), "{\"requirements\":[],\"updates\":["
+             "{\"action\":\"set-location\",\"location\":\"%.*sx\"}]}",
+             (int) (strlen(json_string_value(json_object_get(md,
+                                                             "location")))
+                    - 6),
+             json_string_value(json_object_get(md, "location")));
+    st = commit("t1", body, &j);
+    is_int(st, 400, "set-location to a sibling of the warehouse location");
+    json_decref(j);
+
+    snprintf(body, sizeof(body), "{\"requirements\":[],\"updates\":["
+             "{\"action\":\"set-location\",\"location\":\"%s/../..\"}]}",
+             json_string_value(json_object_get(md, "location")));
+    st = commit("t1", body, &j);
+    is_int(st, 400, "set-location with ..");
+    json_decref(j);
+    json_decref(t);
+
     st = commit("t1", "{\"requirements\":[],\"updates\":[{\"action\":"
                 "\"remove-schemas\",\"schema-ids\":[1]}]}", &j);
     is_int(st, 400, "cannot remove the current schema");
