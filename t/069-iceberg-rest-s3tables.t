@@ -58,6 +58,8 @@ is($r->{load_still_allowed}, 200, 'but not loads');
 is($r->{commit_after_policy}, 200, 'policy deleted: commit goes through');
 is($r->{rest_after_api_delete}, 404, 'API delete seen by REST');
 is($r->{rest_drop}, 204, 'REST drop');
+ok($r->{files_before_drop} >= 2, "$r->{files_before_drop} files before");
+is_deeply($r->{files_left}, [], 'purge removed every file of the table');
 is($r->{api_after_rest_drop}, 'NotFoundException', 'seen by the API');
 is($r->{rest_drop_ns}, 204, 'REST drops the empty namespace');
 is_deeply($r->{api_namespaces}, [], 'API lists no namespace');

@@ -641,6 +641,7 @@ def xapi():
 
     st, res = c.create_table("ns", {"name": "from_rest", "schema": SCHEMA})
     out["rest_create"] = st
+    wh = res["metadata"]["location"].split("/", 3)[3] + "/"
     got = tables.get_table(tableBucketARN=arn, namespace="ns",
                            name="from_rest")
     out["api_get"] = got["metadataLocation"] == res["metadata-location"]
@@ -665,9 +666,12 @@ def xapi():
 
     tables.delete_table(tableBucketARN=arn, namespace="ns", name="from_api")
     out["rest_after_api_delete"] = c.load("ns", "from_api")[0]
+    files_before = len([k for k in listing() if k.startswith(wh)])
     st, _ = c.call("DELETE", c.p("/namespaces/ns/tables/from_rest"),
                    query={"purgeRequested": "true"})
     out["rest_drop"] = st
+    out["files_left"] = [k for k in listing() if k.startswith(wh)]
+    out["files_before_drop"] = files_before
     out["api_after_rest_drop"] = code(tables.get_table, tableBucketARN=arn,
                                       namespace="ns", name="from_rest")
     out["rest_drop_ns"] = c.call("DELETE", c.p("/namespaces/ns"))[0]
