@@ -931,6 +931,45 @@ test_managed_rename_drop(void)
     j = load("t3b");
     ok(j != NULL, "renamed table loads");
 
+    /*
+     * The cache: with the metadata file gone from the store, LoadTable
+     * still answers while the entry's ETag is the same, and reads the
+     * store again once the entry changed.
+     */
+
+    if (j != NULL) {
+        char         from[600], to[620], entry[600], cmd[2600];
+        json_t      *k;
+        const char  *loc;
+
+        loc = json_string_value(json_object_get(j, "metadata-location"));
+        snprintf(from, sizeof(from), "%s/%s", root,
+                 loc + strlen("s3://state/"));
+        snprintf(to, sizeof(to), "%s.away", from);
+        snprintf(entry, sizeof(entry),
+                 "%s/icetap/catalog/tb1/ns1/t3b.json", root);
+
+        ok(rename(from, to) == 0, "metadata file moved away");
+
+        st = call("GET", T "t3b", NULL, NULL, &k);
+        is_int(st, 200, "LoadTable answered from the cache");
+        json_decref(k);
+
+        snprintf(cmd, sizeof(cmd), "sleep 1; cp '%s' '%s.new' && "
+                 "mv '%s.new' '%s'", entry, entry, entry, entry);
+        ok(system(cmd) == 0, "table entry rewritten (new ETag)");
+
+        st = call("GET", T "t3b", NULL, NULL, &k);
+        ok(st >= 500, "a new ETag reads the store again: %d", st);
+        json_decref(k);
+
+        ok(rename(to, from) == 0, "metadata file back");
+
+        st = call("GET", T "t3b", NULL, NULL, &k);
+        is_int(st, 200, "and LoadTable works again");
+        json_decref(k);
+    }
+
     /* register the renamed table's metadata under another name */
 
     if (j != NULL) {
