@@ -3,9 +3,9 @@
 # commits shaped as the Java RESTCatalog and PyIceberg send them, and
 # the resulting metadata is checked against the table spec for v2 and
 # v3; iceberg-js (npm) lists namespaces and tables, creates and loads
-# tables; icebird reads a table whose Parquet data file (DuckDB) and
-# manifests (avsc) were written through the gateway's S3 endpoint and
-# committed with add-snapshot through the REST API.
+# tables; icebird reads a v2 and a v3 table whose Parquet data file
+# (DuckDB) and manifests (avsc) were written through the gateway's S3
+# endpoint and committed with add-snapshot through the REST API.
 
 use strict;
 use warnings;
@@ -112,10 +112,17 @@ is($j->{loaded}{'table-uuid'}, $j->{created}{'table-uuid'},
    'iceberg-js: loadTable');
 ok($j->{tableExists}, 'iceberg-js: tableExists');
 is($j->{duplicate}, 409, 'iceberg-js: createTable again is 409');
-is($j->{commit}, 200, 'add-snapshot commit of the written files');
-is($j->{rows}, 5, 'icebird: every row read back');
-is_deeply($j->{names}, [qw(ada bob cyd dee eve)], 'icebird: the values');
-is($j->{outside}, 0, 'icebird: read through the gateway only');
+for my $t (['pets', 2], ['pets3', 3]) {
+    my ($name, $v) = @$t;
+    my $p = $j->{$name};
+    is($p->{commit}, 200, "$name: add-snapshot commit of the written files");
+    is($p->{formatVersion}, $v, "$name: format v$v");
+    is($p->{rows}, 5, "$name: icebird reads every row back");
+    is_deeply($p->{names}, [qw(ada bob cyd dee eve)],
+              "$name: icebird: the values");
+    is($p->{outside}, 0, "$name: icebird read through the gateway only");
+}
+is($j->{pets3}{nextRowId}, 5, 'pets3: next-row-id after the v3 append');
 
 my $log = $env->error_log;
 like($log, qr/authorization: principal "\Q$ak\E" action "s3tables:UpdateTableMetadataLocation"/,

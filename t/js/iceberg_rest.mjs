@@ -119,6 +119,134 @@ const schema = {
   ],
 }
 
+async function appendAndRead (name, version, loaded0, tmp, pqBytes, names) {
+  const res = {}
+  const loaded = name === 'pets'
+    ? loaded0
+    : await catalog.createTable(ns, {
+      name,
+      schema,
+      properties: { 'format-version': String(version) },
+    })
+  const loc = loaded.location
+  const dataUri = `${loc}/data/00000-0-${randomUUID()}.parquet`
+  await put(dataUri, pqBytes)
+
+  const snapshotId = 4242
+  const manifest = path.join(tmp, `m-${name}.avro`)
+  await avroFile(manifest, manifestSchema, {
+    schema: JSON.stringify(schema),
+    'schema-id': '0',
+    'partition-spec': '[]',
+    'partition-spec-id': '0',
+    'format-version': String(version),
+    content: 'data',
+  }, [{
+    status: 1,
+    snapshot_id: snapshotId,
+    sequence_number: null,
+    file_sequence_number: null,
+    data_file: {
+      content: 0,
+      file_path: dataUri,
+      file_format: 'PARQUET',
+      partition: {},
+      record_count: names.length,
+      file_size_in_bytes: pqBytes.length,
+    },
+  }])
+  const manifestUri = `${loc}/metadata/${randomUUID()}-m0.avro`
+  const mBytes = fs.readFileSync(manifest)
+  await put(manifestUri, mBytes)
+
+  const list = path.join(tmp, `l-${name}.avro`)
+  const entry = {
+    manifest_path: manifestUri,
+    manifest_length: mBytes.length,
+    partition_spec_id: 0,
+    content: 0,
+    sequence_number: 1,
+    min_sequence_number: 1,
+    added_snapshot_id: snapshotId,
+    added_files_count: 1,
+    existing_files_count: 0,
+    deleted_files_count: 0,
+    added_rows_count: names.length,
+    existing_rows_count: 0,
+    deleted_rows_count: 0,
+  }
+  let ls = listSchema
+  if (version >= 3) {
+    ls = { ...listSchema, fields: [...listSchema.fields, opt('first_row_id', 'long', 520)] }
+    entry.first_row_id = 0
+  }
+  await avroFile(list, ls, {
+    'snapshot-id': String(snapshotId),
+    'parent-snapshot-id': 'null',
+    'sequence-number': '1',
+    'format-version': String(version),
+  }, [entry])
+  const listUri = `${loc}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`
+  await put(listUri, fs.readFileSync(list))
+
+  // the commit, as PyIceberg sends it
+
+  const snapshot = {
+    'snapshot-id': snapshotId,
+    'sequence-number': 1,
+    'timestamp-ms': Date.now(),
+    'manifest-list': listUri,
+    summary: { operation: 'append', 'added-records': String(names.length) },
+    'schema-id': 0,
+  }
+  if (version >= 3) {
+    snapshot['first-row-id'] = 0
+    snapshot['added-rows'] = names.length
+  }
+  const r = await fetch(`${endpoint}/iceberg/v1/${prefix}/namespaces/jsns/tables/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      requirements: [
+        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null },
+        { type: 'assert-table-uuid', uuid: loaded['table-uuid'] },
+      ],
+      updates: [
+        { action: 'add-snapshot', snapshot },
+        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
+      ],
+    }),
+  })
+  res.commit = r.status
+  const committed = await r.json()
+  res.formatVersion = committed.metadata['format-version']
+  res.nextRowId = committed.metadata['next-row-id']
+
+  // icebird, with s3:// mapped onto the gateway
+
+  const realFetch = globalThis.fetch
+  const urls = []
+  globalThis.fetch = (input, init) => {
+    let url = typeof input === 'string' ? input : input.url
+    const m = /^https:\/\/([a-z0-9-]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url)
+    if (m) url = `${endpoint}/${m[1]}/${m[2]}`
+    urls.push(url)
+    return realFetch(url, init)
+  }
+  try {
+    const rows = await icebergRead({
+      tableUrl: loc,
+      metadataFileName: path.basename(committed['metadata-location']),
+    })
+    res.rows = rows.length
+    res.names = rows.map((x) => x.name).sort()
+  } finally {
+    globalThis.fetch = realFetch
+  }
+  res.outside = urls.filter((u) => !u.startsWith(endpoint)).length
+  return res
+}
+
 try {
   await catalog.createNamespace(ns, { properties: { owner: 'js' } })
   out.namespaces = (await catalog.listNamespaces()).map((n) => n.namespace)
@@ -144,118 +272,21 @@ try {
     out.duplicate = e.status
   }
 
-  // the files, written through the gateway
-
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'icetap-rest-'))
-  const loc = loaded.location
   const names = ['ada', 'bob', 'cyd', 'dee', 'eve']
   const pq = path.join(tmp, 'data.parquet')
   const db = await DuckDBInstance.create(':memory:')
   const con = await db.connect()
   await con.run(`COPY (SELECT CAST(i AS BIGINT) AS id, n AS name FROM (VALUES ${names.map((n, i) => `(${i + 1}, '${n}')`).join(', ')}) t(i, n)) TO '${pq}' (FORMAT parquet, FIELD_IDS {id: 1, name: 2})`)
-  const dataUri = `${loc}/data/00000-0-${randomUUID()}.parquet`
   const pqBytes = fs.readFileSync(pq)
-  await put(dataUri, pqBytes)
 
-  const snapshotId = 4242
-  const manifest = path.join(tmp, 'm.avro')
-  await avroFile(manifest, manifestSchema, {
-    schema: JSON.stringify(schema),
-    'schema-id': '0',
-    'partition-spec': '[]',
-    'partition-spec-id': '0',
-    'format-version': '2',
-    content: 'data',
-  }, [{
-    status: 1,
-    snapshot_id: snapshotId,
-    sequence_number: null,
-    file_sequence_number: null,
-    data_file: {
-      content: 0,
-      file_path: dataUri,
-      file_format: 'PARQUET',
-      partition: {},
-      record_count: names.length,
-      file_size_in_bytes: pqBytes.length,
-    },
-  }])
-  const manifestUri = `${loc}/metadata/${randomUUID()}-m0.avro`
-  const mBytes = fs.readFileSync(manifest)
-  await put(manifestUri, mBytes)
+  // v2 (pets) and v3 (pets3): the files, written through the gateway,
+  // committed through REST, read back by icebird
 
-  const list = path.join(tmp, 'l.avro')
-  await avroFile(list, listSchema, {
-    'snapshot-id': String(snapshotId),
-    'parent-snapshot-id': 'null',
-    'sequence-number': '1',
-    'format-version': '2',
-  }, [{
-    manifest_path: manifestUri,
-    manifest_length: mBytes.length,
-    partition_spec_id: 0,
-    content: 0,
-    sequence_number: 1,
-    min_sequence_number: 1,
-    added_snapshot_id: snapshotId,
-    added_files_count: 1,
-    existing_files_count: 0,
-    deleted_files_count: 0,
-    added_rows_count: names.length,
-    existing_rows_count: 0,
-    deleted_rows_count: 0,
-  }])
-  const listUri = `${loc}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`
-  await put(listUri, fs.readFileSync(list))
-
-  // the commit, as PyIceberg sends it
-
-  const r = await fetch(`${endpoint}/iceberg/v1/${prefix}/namespaces/jsns/tables/pets`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      requirements: [
-        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null },
-        { type: 'assert-table-uuid', uuid: loaded['table-uuid'] },
-      ],
-      updates: [
-        {
-          action: 'add-snapshot',
-          snapshot: {
-            'snapshot-id': snapshotId,
-            'sequence-number': 1,
-            'timestamp-ms': Date.now(),
-            'manifest-list': listUri,
-            summary: { operation: 'append', 'added-records': String(names.length) },
-            'schema-id': 0,
-          },
-        },
-        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-      ],
-    }),
-  })
-  out.commit = r.status
-  const committed = await r.json()
-
-  // icebird, with s3:// mapped onto the gateway
-
-  const realFetch = globalThis.fetch
-  const urls = []
-  globalThis.fetch = (input, init) => {
-    let url = typeof input === 'string' ? input : input.url
-    const m = /^https:\/\/([a-z0-9-]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url)
-    if (m) url = `${endpoint}/${m[1]}/${m[2]}`
-    urls.push(url)
-    return realFetch(url, init)
+  for (const [name, version] of [['pets', 2], ['pets3', 3]]) {
+    const r = await appendAndRead(name, version, loaded, tmp, pqBytes, names)
+    out[name] = r
   }
-  const rows = await icebergRead({
-    tableUrl: loc,
-    metadataFileName: path.basename(committed['metadata-location']),
-  })
-  globalThis.fetch = realFetch
-  out.rows = rows.length
-  out.names = rows.map((x) => x.name).sort()
-  out.outside = urls.filter((u) => !u.startsWith(endpoint)).length
   fs.rmSync(tmp, { recursive: true, force: true })
   process.stdout.write(JSON.stringify(out) + '\n')
 } catch (e) {
