@@ -1231,14 +1231,19 @@ icetap_rest_entry_free(icetap_rest_entry_t *e)
 
 
 /*
- * Reads a table entry; when absent, answers 404 with the exception the
- * client needs (no such namespace or no such table).
+ * Reads a table entry; with "answer" set, a missing one is answered 404
+ * with the exception the client needs (no such namespace or no such
+ * table) -- unless answer names an action the caller may not perform on
+ * the tables of the bucket, which is answered 403 so that existence is
+ * not revealed to whom may not know it.
  */
 
 static icetap_rc
 icetap_rest_entry_load(icetap_rest_t *c, const char *ns, const char *name,
-    icetap_rest_entry_t *e, int answer)
+    icetap_rest_entry_t *e, const char *answer)
 {
+    char  any[300];
+
     json_t              *doc;
     icetap_rc            rc;
     icetap_buf_t         b;
@@ -1286,6 +1291,14 @@ icetap_rest_entry_load(icetap_rest_t *c, const char *ns, const char *name,
     icetap_buf_free(&b);
 
     if (rc == ICETAP_NOTFOUND && answer) {
+        snprintf(any, sizeof(any), "%s/table/*", c->bucket_arn);
+
+        if (answer[0] != '\0' && !icetap_rest_allowed(c, answer, any, NULL))
+        {
+            icetap_rest_entry_free(e);
+            return rc;
+        }
+
         if (icetap_rest_ns_load(c, ns, &doc, NULL) == ICETAP_OK) {
             json_decref(doc);
             icetap_rest_error(c, 404, "NoSuchTableException",
@@ -2168,7 +2181,9 @@ icetap_rest_table_load(icetap_rest_t *c, const char *ns, const char *name,
         return ICETAP_OK;
     }
 
-    rc = icetap_rest_entry_load(c, ns, name, &e, 1);
+    rc = icetap_rest_entry_load(c, ns, name, &e,
+                                head ? "s3tables:GetTable"
+                                     : "s3tables:GetTableMetadataLocation");
     if (rc != ICETAP_OK) {
         if (head) {
             icetap_buf_reset(&c->res->body);
@@ -2255,7 +2270,8 @@ icetap_rest_commit_one(icetap_rest_t *c, const char *ns, const char *name,
     }
 
     for (attempt = 1; attempt <= ICETAP_REST_ATTEMPTS; attempt++) {
-        rc = icetap_rest_entry_load(c, ns, name, &e, 1);
+        rc = icetap_rest_entry_load(c, ns, name, &e,
+                                    "s3tables:UpdateTableMetadataLocation");
         if (rc != ICETAP_OK) {
             return rc;
         }
@@ -2598,7 +2614,7 @@ icetap_rest_table_drop(icetap_rest_t *c, const char *ns, const char *name)
     purge_on = purge != NULL && strcasecmp(purge, "true") == 0;
     icetap_free(purge);
 
-    rc = icetap_rest_entry_load(c, ns, name, &e, 1);
+    rc = icetap_rest_entry_load(c, ns, name, &e, "s3tables:DeleteTable");
     if (rc != ICETAP_OK) {
         return ICETAP_OK;
     }
@@ -2709,7 +2725,7 @@ icetap_rest_table_rename(icetap_rest_t *c)
         return rc;
     }
 
-    rc = icetap_rest_entry_load(c, sns, sname, &e, 1);
+    rc = icetap_rest_entry_load(c, sns, sname, &e, "s3tables:RenameTable");
     if (rc != ICETAP_OK) {
         json_decref(body);
         return ICETAP_OK;
@@ -2769,7 +2785,7 @@ icetap_rest_table_rename(icetap_rest_t *c)
      */
 
     for (i = 0; i < ICETAP_REST_ATTEMPTS; i++) {
-        if (icetap_rest_entry_load(c, sns, sname, &again, 0) != ICETAP_OK) {
+        if (icetap_rest_entry_load(c, sns, sname, &again, NULL) != ICETAP_OK) {
             break;
         }
 
@@ -2922,7 +2938,7 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
     memset(&old, 0, sizeof(old));
 
     if (overwrite
-        && icetap_rest_entry_load(c, ns, name, &old, 0) == ICETAP_OK
+        && icetap_rest_entry_load(c, ns, name, &old, NULL) == ICETAP_OK
         && (old.t.managed_by != NULL))
     {
         icetap_rest_entry_free(&old);
@@ -2970,7 +2986,7 @@ icetap_rest_table_register(icetap_rest_t *c, const char *ns)
 
     } else {
         icetap_rest_entry_free(&old);
-        icetap_rest_entry_load(c, ns, name, &old, 0);
+        icetap_rest_entry_load(c, ns, name, &old, NULL);
 
         if (old.doc != NULL) {
             char    *text;
@@ -3017,7 +3033,7 @@ icetap_rest_metrics(icetap_rest_t *c, const char *ns, const char *name)
 
     json_decref(body);
 
-    if (icetap_rest_entry_load(c, ns, name, &e, 1) != ICETAP_OK) {
+    if (icetap_rest_entry_load(c, ns, name, &e, "") != ICETAP_OK) {
         return ICETAP_OK;
     }
 

@@ -504,6 +504,12 @@ test_create_load(void)
     is_str(err_type(j), "NoSuchTableException", "its type");
     json_decref(j);
 
+    deny_action = "s3tables:GetTableMetadataLocation";
+    st = call("GET", T "t9", NULL, NULL, &j);
+    is_int(st, 403, "a missing table is 403 to whom may not load tables");
+    json_decref(j);
+    deny_action = NULL;
+
     st = call("GET", P "/namespaces/ns1/tables", NULL, NULL, &j);
     is_int(st, 200, "list tables");
     is_int(json_array_size(json_object_get(j, "identifiers")), 2,
