@@ -38,6 +38,8 @@
 #define S3T_ARN_LEN          2048
 #define S3T_MAX_BUCKETS      10
 #define S3T_MAX_TAGS         50
+#define S3T_MAX_NAMESPACES   10000      /* per table bucket */
+#define S3T_MAX_TABLES       10000      /* per table bucket */
 #define S3T_RETRIES          8
 #define S3T_JOBS_MAX         (1024 * 1024)
 
@@ -312,7 +314,7 @@ static int
 s3t_match(s3t_ctx_t *c, const char *pattern)
 {
     char        *p, *s, *seg[16];
-    size_t       n, i, k;
+    size_t       n, i, k, colons;
     const char  *q, *e;
 
     if (c->path == NULL) {
@@ -358,9 +360,22 @@ s3t_match(s3t_ctx_t *c, const char *pattern)
 
             c->seg[k++] = seg[i];
 
-            if (strncmp(seg[i], "arn:", 4) != 0
-                || strlen(seg[i]) < 8
-                || strcmp(seg[i] + strlen(seg[i]) - 7, ":bucket") != 0
+            /*
+             * An ARN whose resource was split ("...:bucket" "name"):
+             * one with five colons and a resource type of letters.
+             */
+
+            colons = 0;
+
+            for (p = seg[i]; *p; p++) {
+                colons += (*p == ':');
+            }
+
+            p = strrchr(seg[i], ':');
+
+            if (strncmp(seg[i], "arn:", 4) != 0 || colons != 5
+                || p[1] == '\0' || strspn(p + 1, "abcdefghijklmnopqrstuvwxyz")
+                                    != strlen(p + 1)
                 || i + 1 == n)
             {
                 continue;
@@ -1160,6 +1175,77 @@ s3t_any_cb(void *ctx, const char *key)
 }
 
 
+/* entries of a level of the catalog, up to a limit */
+
+typedef struct {
+    size_t                       n;
+    size_t                       limit;
+    size_t                       base_len;
+    size_t                       slashes;     /* in the key after base */
+} s3t_count_t;
+
+
+static icetap_rc
+s3t_count_cb(void *ctx, const char *key)
+{
+    size_t        len, k;
+    const char   *p;
+    s3t_count_t  *cn = ctx;
+
+    p = key + cn->base_len;
+    len = strlen(p);
+
+    for (k = 0; *p; p++) {
+        k += (*p == '/');
+    }
+
+    if (k == cn->slashes && len > 5
+        && strcmp(key + cn->base_len + len - 5, ".json") == 0)
+    {
+        cn->n++;
+    }
+
+    return cn->n >= cn->limit ? ICETAP_EOF : ICETAP_OK;
+}
+
+
+/*
+ * The quotas of a table bucket: ICETAP_OK while below, else answered.
+ * slashes 0 counts namespaces, 1 tables.
+ */
+
+static icetap_rc
+s3t_quota(s3t_ctx_t *c, const char *bucket, size_t slashes, size_t limit,
+    const char *what)
+{
+    char         base[S3T_KEY_LEN];
+    icetap_rc    rc;
+    s3t_count_t  cn;
+
+    snprintf(base, sizeof(base), ICETAP_CATALOG_PREFIX "%s/", bucket);
+
+    cn.n = 0;
+    cn.limit = limit;
+    cn.base_len = strlen(base);
+    cn.slashes = slashes;
+
+    rc = s3t_list(c, base, slashes ? NULL : "/", NULL, s3t_count_cb, &cn);
+
+    if (rc != ICETAP_OK) {
+        s3t_store_failed(c);
+        return rc;
+    }
+
+    if (cn.n >= limit) {
+        s3t_bad(c, "The quota of %zu %s per table bucket is reached.", limit,
+                what);
+        return ICETAP_FULL;
+    }
+
+    return ICETAP_OK;
+}
+
+
 /* whether any key lies under prefix: ICETAP_OK with *any set */
 
 static icetap_rc
@@ -1738,6 +1824,13 @@ s3t_create_namespace(s3t_ctx_t *c)
     if (s3t_bucket_managed(b.e.doc)) {
         s3t_entry_free(&b.e);
         return s3t_read_only(c, "table bucket");
+    }
+
+    if (s3t_quota(c, b.name, 0, S3T_MAX_NAMESPACES, "namespaces")
+        != ICETAP_OK)
+    {
+        s3t_entry_free(&b.e);
+        return ICETAP_OK;
     }
 
     rc = icetap_uuid4(id, &c->err);
@@ -2476,6 +2569,10 @@ s3t_create_table(s3t_ctx_t *c)
         rc = s3t_load_namespace(c, &b, c->seg[2], &ns);
     }
 
+    if (rc == ICETAP_OK) {
+        rc = s3t_quota(c, b.name, 1, S3T_MAX_TABLES, "tables");
+    }
+
     if (rc != ICETAP_OK) {
         goto done;
     }
@@ -2974,12 +3071,6 @@ s3t_path_table(s3t_ctx_t *c, const char *action, int write, s3t_table_t *t)
 
     return rc;
 }
-
-
-typedef struct {
-    const char                  *key;
-    const char                  *prefix;
-} s3t_purge_t;
 
 
 static icetap_rc

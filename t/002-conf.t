@@ -48,7 +48,9 @@ sub localise {
     return "daemon off;\n$text";
 }
 
-for my $f (qw(icetap-local.conf icetap-minio.conf icetap-aws.conf)) {
+for my $f (qw(icetap-local.conf icetap-minio.conf icetap-aws.conf
+              icetap-tables.conf))
+{
     my $path = "$root/conf/$f";
     ok(-f $path, "$f exists") or next;
 
