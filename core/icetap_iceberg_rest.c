@@ -761,6 +761,11 @@ icetap_rest_ns_list(icetap_rest_t *c)
 
     parent = icetap_rest_arg(c, "parent");
 
+    if (parent != NULL && parent[0] == '\0') {
+        icetap_free(parent);
+        parent = NULL;
+    }
+
     if (parent != NULL) {
         /* one level: a namespace has no children */
 

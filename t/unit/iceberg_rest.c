@@ -325,6 +325,11 @@ test_namespaces(void)
     ok(json_object_get(j, "next-page-token") == NULL, "last page");
     json_decref(j);
 
+    st = call("GET", P "/namespaces", "parent=&pageToken=", NULL, &j);
+    is_int(json_array_size(json_object_get(j, "namespaces")), 2,
+           "empty parent and page token: the top level");
+    json_decref(j);
+
     st = call("GET", P "/namespaces", "parent=ns1", NULL, &j);
     is_int(st, 200, "children of ns1");
     is_int(json_array_size(json_object_get(j, "namespaces")), 0, "none");
