@@ -596,9 +596,12 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
             return rc;
         }
 
+        /* "renamed_to": the S3 Tables API is moving the entry */
+
         if (cur.metadata_location == NULL
             || strcmp(cur.metadata_location, expected) != 0
-            || strcmp(cur.table_id, e->table_id) != 0)
+            || strcmp(cur.table_id, e->table_id) != 0
+            || (cur.extra && json_object_get(cur.extra, "renamed_to")))
         {
             icetap_catalog_table_free(&cur);
             return icetap_error_set(err, ICETAP_CONFLICT,

@@ -144,6 +144,7 @@ static icetap_rc s3t_list(s3t_ctx_t *c, const char *prefix,
 static icetap_rc s3t_find_table_by_arn(s3t_ctx_t *c, const char *arn,
     s3t_table_t *t, const char *action);
 static icetap_rc s3t_tags_check(s3t_ctx_t *c, json_t *tags);
+static icetap_rc s3t_purge(s3t_ctx_t *c, const char *loc);
 static icetap_rc s3t_encryption_check(s3t_ctx_t *c, json_t *enc);
 static icetap_rc s3t_storage_class_check(s3t_ctx_t *c, json_t *sc);
 
@@ -181,6 +182,12 @@ static icetap_rc s3t_get_table_encryption(s3t_ctx_t *c);
 static icetap_rc s3t_get_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_put_bucket_storage_class(s3t_ctx_t *c);
 static icetap_rc s3t_get_table_storage_class(s3t_ctx_t *c);
+static icetap_rc s3t_get_bucket_metrics(s3t_ctx_t *c);
+static icetap_rc s3t_get_record_expiration(s3t_ctx_t *c);
+static icetap_rc s3t_put_record_expiration(s3t_ctx_t *c);
+static icetap_rc s3t_get_record_expiration_job(s3t_ctx_t *c);
+static icetap_rc s3t_put_bucket_metrics(s3t_ctx_t *c);
+static icetap_rc s3t_delete_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_list_tags(s3t_ctx_t *c);
 static icetap_rc s3t_tag_resource(s3t_ctx_t *c);
 static icetap_rc s3t_untag_resource(s3t_ctx_t *c);
@@ -207,6 +214,9 @@ static const s3t_route_t  s3t_routes[] = {
     { "DELETE", "buckets/{arn}/encryption", s3t_delete_bucket_encryption },
     { "GET", "buckets/{arn}/storage-class", s3t_get_bucket_storage_class },
     { "PUT", "buckets/{arn}/storage-class", s3t_put_bucket_storage_class },
+    { "GET", "buckets/{arn}/metrics", s3t_get_bucket_metrics },
+    { "PUT", "buckets/{arn}/metrics", s3t_put_bucket_metrics },
+    { "DELETE", "buckets/{arn}/metrics", s3t_delete_bucket_metrics },
     { "PUT", "namespaces/{arn}", s3t_create_namespace },
     { "GET", "namespaces/{arn}", s3t_list_namespaces },
     { "GET", "namespaces/{arn}/{}", s3t_get_namespace },
@@ -232,6 +242,10 @@ static const s3t_route_t  s3t_routes[] = {
     { "GET", "tables/{arn}/{}/{}/encryption", s3t_get_table_encryption },
     { "GET", "tables/{arn}/{}/{}/storage-class",
       s3t_get_table_storage_class },
+    { "GET", "table-record-expiration", s3t_get_record_expiration },
+    { "PUT", "table-record-expiration", s3t_put_record_expiration },
+    { "GET", "table-record-expiration-job-status",
+      s3t_get_record_expiration_job },
     { "GET", "tag/{res}", s3t_list_tags },
     { "POST", "tag/{res}", s3t_tag_resource },
     { "DELETE", "tag/{res}", s3t_untag_resource },
@@ -1008,7 +1022,9 @@ s3t_load_table(s3t_ctx_t *c, const char *arn, const char *ns,
     const char  *tarn;
 
     rc = s3t_load_bucket(c, arn, NULL, &t->b);
-    if (rc != ICETAP_OK && rc != ICETAP_NOTFOUND) {
+
+    if (rc != ICETAP_OK && (rc != ICETAP_NOTFOUND || t->b.arn[0] == '\0')) {
+        /* answered: a bad ARN, or one of another region or account */
         return rc;
     }
 
@@ -1738,6 +1754,24 @@ s3t_delete_table_bucket(s3t_ctx_t *c)
         rc = icetap_store_delete(c->req->store, b.e.key, &c->err);
     }
 
+    /* a namespace created meanwhile: the bucket comes back */
+
+    if (rc == ICETAP_OK) {
+        rc = s3t_any(c, prefix, &any);
+
+        if (rc == ICETAP_OK && any) {
+            rc = s3t_put_doc(c, b.e.key, b.e.doc, NULL, 1);
+            rc = (rc == ICETAP_CONFLICT) ? ICETAP_OK : rc;
+
+            if (rc == ICETAP_OK) {
+                s3t_entry_free(&b.e);
+                return s3t_error(c, 409, "ConflictException",
+                                 "The table bucket is not empty: a "
+                                 "namespace was created meanwhile.");
+            }
+        }
+    }
+
     s3t_entry_free(&b.e);
 
     if (rc != ICETAP_OK) {
@@ -1853,6 +1887,23 @@ s3t_create_namespace(s3t_ctx_t *c)
 
     rc = s3t_put_doc(c, key, doc, NULL, 1);
     json_decref(doc);
+
+    if (rc == ICETAP_OK) {
+        /* a DeleteTableBucket that ran meanwhile: see there */
+
+        rc = s3t_entry_load(c, &b.e);
+
+        if (rc == ICETAP_NOTFOUND) {
+            rc = icetap_store_delete(c->req->store, key, &c->err);
+
+            if (rc == ICETAP_OK) {
+                rc = s3t_error(c, 404, "NotFoundException",
+                               "The table bucket was deleted meanwhile.");
+                s3t_entry_free(&b.e);
+                return rc;
+            }
+        }
+    }
 
     if (rc == ICETAP_CONFLICT) {
         rc = s3t_error(c, 409, "ConflictException",
@@ -2099,7 +2150,23 @@ s3t_delete_namespace(s3t_ctx_t *c)
         } else if (rc == ICETAP_OK) {
             rc = icetap_store_delete(c->req->store, e.key, &c->err);
 
+            /* a table created meanwhile: the namespace comes back */
+
             if (rc == ICETAP_OK) {
+                rc = s3t_any(c, prefix, &any);
+            }
+
+            if (rc == ICETAP_OK && any) {
+                rc = s3t_put_doc(c, e.key, e.doc, NULL, 1);
+                rc = (rc == ICETAP_CONFLICT) ? ICETAP_OK : rc;
+
+                if (rc == ICETAP_OK) {
+                    s3t_error(c, 409, "ConflictException",
+                              "The namespace \"%s\" is not empty: a table "
+                              "was created meanwhile.", c->seg[2]);
+                }
+
+            } else if (rc == ICETAP_OK) {
                 s3t_reply(c, 204, NULL);
             }
         }
@@ -2695,6 +2762,26 @@ s3t_create_table(s3t_ctx_t *c)
         goto done;
     }
 
+    /*
+     * A DeleteNamespace that ran meanwhile saw no table, or sees this one
+     * and puts its namespace back: a table never stays without one.
+     */
+
+    rc = s3t_entry_load(c, &ns);
+
+    if (rc == ICETAP_NOTFOUND) {
+        if (icetap_store_delete(c->req->store, cur.key, &c->err) != ICETAP_OK
+            || s3t_purge(c, entry.warehouse_location) != ICETAP_OK)
+        {
+            s3t_store_failed(c);
+            goto done;
+        }
+
+        s3t_error(c, 404, "NotFoundException",
+                  "The namespace was deleted meanwhile.");
+        goto done;
+    }
+
     snprintf(key, sizeof(key), "%s", entry.arn);
 
     s3t_reply(c, 200, json_pack("{s:s, s:s}", "tableARN", key,
@@ -3085,12 +3172,10 @@ s3t_purge_cb(void *ctx, const char *key)
 /* the table's objects: data, manifests, metadata files */
 
 static icetap_rc
-s3t_purge(s3t_ctx_t *c, json_t *t)
+s3t_purge(s3t_ctx_t *c, const char *loc)
 {
     char          prefix[S3T_KEY_LEN];
-    const char   *loc, *p;
-
-    loc = s3t_str(t, "warehouse_location");
+    const char   *p;
 
     if (loc == NULL || strncmp(loc, "s3://", 5) != 0
         || (p = strchr(loc + 5, '/')) == NULL || p[1] == '\0')
@@ -3148,7 +3233,7 @@ s3t_delete_table(s3t_ctx_t *c)
     rc = icetap_store_delete(c->req->store, t.e.key, &c->err);
 
     if (rc == ICETAP_OK) {
-        rc = s3t_purge(c, t.e.doc);
+        rc = s3t_purge(c, s3t_str(t.e.doc, "warehouse_location"));
     }
 
     if (rc == ICETAP_OK && s3t_str(t.e.doc, "table_id")) {
@@ -3173,7 +3258,8 @@ s3t_delete_table(s3t_ctx_t *c)
 static icetap_rc
 s3t_rename_table(s3t_ctx_t *c)
 {
-    char          key[S3T_KEY_LEN];
+    char          key[S3T_KEY_LEN], next[32];
+    json_t       *orig, *fence;
     icetap_rc     rc;
     const char   *new_ns, *new_name, *token;
     s3t_entry_t   dst;
@@ -3239,11 +3325,50 @@ s3t_rename_table(s3t_ctx_t *c)
     }
 
     /*
-     * The entry moves: created under the new name (never over another
-     * table), then removed under the old one.  The table id, ARN and
+     * The entry moves.  First the old one is fenced (If-Match what was
+     * read): its version token changes, so an UpdateTableMetadataLocation
+     * racing with the rename fails instead of landing on an entry about
+     * to go.  Then the entry is created under the new name (never over
+     * another table) and removed under the old one; if the new name is
+     * taken, the old entry is put back as it was.  The table id, ARN and
      * location stay.
      */
 
+    orig = json_deep_copy(t.e.doc);
+    fence = json_deep_copy(t.e.doc);
+
+    if (orig == NULL || fence == NULL) {
+        json_decref(orig);
+        json_decref(fence);
+        s3t_table_free(&t);
+        return icetap_error_set(&c->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    snprintf(next, sizeof(next), "%" PRId64,
+             (int64_t) strtoll(s3t_str(t.e.doc, "version_token")
+                               ? s3t_str(t.e.doc, "version_token") : "0",
+                               NULL, 10) + 1);
+
+    json_object_set_new(fence, "version_token", json_string(next));
+    json_object_set_new(fence, "renamed_to", json_pack("[s, s]", new_ns,
+                                                       new_name));
+
+    rc = s3t_put_doc(c, t.e.key, fence, t.e.etag, 0);
+
+    if (rc == ICETAP_CONFLICT) {
+        s3t_error(c, 409, "ConflictException",
+                  "The table was changed while it was being renamed.");
+        goto done;
+    }
+
+    if (rc != ICETAP_OK
+        || s3t_entry_load(c, &t.e) != ICETAP_OK)
+    {
+        s3t_store_failed(c);
+        goto done;
+    }
+
+    json_object_del(t.e.doc, "renamed_to");
     json_object_set_new(t.e.doc, "namespace", json_string(new_ns));
     json_object_set_new(t.e.doc, "name", json_string(new_name));
     json_object_set_new(t.e.doc, "updated_at_ms",
@@ -3252,6 +3377,13 @@ s3t_rename_table(s3t_ctx_t *c)
     rc = s3t_put_doc(c, key, t.e.doc, NULL, 1);
 
     if (rc == ICETAP_CONFLICT) {
+        /* the name is taken: the old entry as it was */
+
+        if (s3t_put_doc(c, t.e.key, orig, t.e.etag, 0) != ICETAP_OK) {
+            s3t_store_failed(c);
+            goto done;
+        }
+
         s3t_error(c, 409, "ConflictException",
                   "A table \"%s\" already exists in namespace \"%s\".",
                   new_name, new_ns);
@@ -3266,6 +3398,10 @@ s3t_rename_table(s3t_ctx_t *c)
         s3t_store_failed(c);
     }
 
+done:
+
+    json_decref(orig);
+    json_decref(fence);
     s3t_table_free(&t);
 
     return ICETAP_OK;
@@ -3314,7 +3450,9 @@ s3t_swap_fn(s3t_ctx_t *c, json_t *doc, void *arg)
 
     cur = s3t_str(doc, "version_token");
 
-    if (cur == NULL || strcmp(cur, sw->token) != 0) {
+    if (cur == NULL || strcmp(cur, sw->token) != 0
+        || json_object_get(doc, "renamed_to") != NULL)
+    {
         return ICETAP_CONFLICT;
     }
 
@@ -4216,6 +4354,167 @@ s3t_get_table_storage_class(s3t_ctx_t *c)
     s3t_table_free(&t);
 
     return ICETAP_OK;
+}
+
+
+/*
+ * Metrics configuration: recorded (an id while enabled) and reported;
+ * icetap publishes no CloudWatch metrics.
+ */
+
+static icetap_rc
+s3t_get_bucket_metrics(s3t_ctx_t *c)
+{
+    const char    *id;
+    s3t_bucket_t   b;
+
+    memset(&b, 0, sizeof(b));
+
+    if (s3t_load_bucket(c, c->seg[1],
+                        "s3tables:GetTableBucketMetricsConfiguration", &b)
+        == ICETAP_OK)
+    {
+        id = s3t_str(json_object_get(b.e.doc, "metrics"), "id");
+
+        if (id) {
+            s3t_reply(c, 200, json_pack("{s:s, s:s}", "tableBucketARN",
+                                        b.arn, "id", id));
+
+        } else {
+            s3t_error(c, 404, "NotFoundException",
+                      "The table bucket has no metrics configuration.");
+        }
+    }
+
+    s3t_entry_free(&b.e);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_metrics_fn(s3t_ctx_t *c, json_t *doc, void *arg)
+{
+    json_t  *m;
+
+    m = json_object_get(doc, "metrics");
+
+    if (s3t_str(m, "id")) {
+        return ICETAP_OK;
+    }
+
+    return json_object_set_new(doc, "metrics",
+                               json_pack("{s:s}", "id", (char *) arg)) == 0
+           ? ICETAP_OK
+           : icetap_error_set(&c->err, ICETAP_NOMEM, "out of memory");
+}
+
+
+static icetap_rc
+s3t_put_bucket_metrics(s3t_ctx_t *c)
+{
+    char          id[37];
+    icetap_rc     rc;
+    s3t_bucket_t  b;
+
+    memset(&b, 0, sizeof(b));
+
+    if (s3t_load_bucket(c, c->seg[1],
+                        "s3tables:PutTableBucketMetricsConfiguration", &b)
+        != ICETAP_OK)
+    {
+
+    } else if (s3t_bucket_managed(b.e.doc)) {
+        s3t_read_only(c, "table bucket");
+
+    } else if (icetap_uuid4(id, &c->err) != ICETAP_OK) {
+        s3t_store_failed(c);
+
+    } else {
+        /* an id kept while enabled: putting it again changes nothing */
+
+        rc = s3t_modify(c, b.e.key, s3t_metrics_fn, id);
+
+        if (rc == ICETAP_OK) {
+            s3t_reply(c, 204, NULL);
+
+        } else if (rc == ICETAP_NOTFOUND) {
+            s3t_error(c, 404, "NotFoundException",
+                      "The table bucket was deleted meanwhile.");
+
+        } else {
+            s3t_store_failed(c);
+        }
+    }
+
+    s3t_entry_free(&b.e);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_delete_bucket_metrics(s3t_ctx_t *c)
+{
+    return s3t_bucket_member(c,
+                             "s3tables:DeleteTableBucketMetricsConfiguration",
+                             "metrics", NULL, 204);
+}
+
+
+/*
+ * Record expiration exists only for some of AWS's own tables (Storage
+ * Lens, SageMaker); every other table answers 405, as S3 Tables does.
+ * The journal's records expire by its S3 Metadata configuration.
+ */
+
+static icetap_rc
+s3t_record_expiration(s3t_ctx_t *c, const char *action)
+{
+    char         arn[S3T_ARN_LEN];
+    int          got;
+    s3t_table_t  t;
+
+    memset(&t, 0, sizeof(t));
+
+    got = s3t_query(c, "tableArn", arn, sizeof(arn));
+
+    if (got <= 0 || arn[0] == '\0') {
+        return s3t_bad(c, "tableArn is required.");
+    }
+
+    if (s3t_find_table_by_arn(c, arn, &t, action) == ICETAP_OK) {
+        s3t_error(c, 405, "MethodNotAllowedException",
+                  "Record expiration is not supported for this table.");
+    }
+
+    s3t_table_free(&t);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+s3t_get_record_expiration(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:GetTableRecordExpirationConfiguration");
+}
+
+
+static icetap_rc
+s3t_put_record_expiration(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:PutTableRecordExpirationConfiguration");
+}
+
+
+static icetap_rc
+s3t_get_record_expiration_job(s3t_ctx_t *c)
+{
+    return s3t_record_expiration(c,
+               "s3tables:GetTableRecordExpirationJobStatus");
 }
 
 

@@ -656,8 +656,8 @@ ngx_http_icetap_tables_read_body(ngx_http_request_t *r, ngx_str_t *body)
 /*
  * The signing name of the request's credential scope: "s3" when the
  * client signed as S3, else "s3tables" (the verification reports any
- * other).  anonymous: neither an Authorization header nor a presigned
- * query.
+ * other).  anonymous: neither a SigV4 Authorization header nor a
+ * presigned query.
  */
 
 static const char *
@@ -675,9 +675,13 @@ ngx_http_icetap_tables_service(ngx_http_request_t *r, ngx_uint_t *anonymous)
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
+            /* other schemes (a bearer token) are nobody's signature */
+
             if (h[i].key.len == 13
                 && ngx_strncasecmp(h[i].key.data, (u_char *) "authorization",
-                                   13) == 0)
+                                   13) == 0
+                && h[i].value.len > 5
+                && ngx_strncmp(h[i].value.data, "AWS4-", 5) == 0)
             {
                 start = h[i].value.data;
                 end = start + h[i].value.len;
@@ -1076,7 +1080,8 @@ ngx_http_icetap_tables_error(ngx_http_request_t *r, ngx_uint_t iceberg,
     }
 
     if (iceberg) {
-        p = ngx_cpymem(body, "{\"error\":{\"message\":\"", 21);
+        p = ngx_cpymem(body, "{\"error\":{\"message\":\"",
+                       sizeof("{\"error\":{\"message\":\"") - 1);
         p = ngx_http_icetap_tables_json_escape(p, message);
         p = ngx_sprintf(p, "\",\"type\":\"%s\",\"code\":%ui}}", type,
                         status);
@@ -1092,7 +1097,8 @@ ngx_http_icetap_tables_error(ngx_http_request_t *r, ngx_uint_t iceberg,
         h->value.data = (u_char *) type;
         h->value.len = ngx_strlen(type);
 
-        p = ngx_cpymem(body, "{\"message\":\"", 12);
+        p = ngx_cpymem(body, "{\"message\":\"",
+                       sizeof("{\"message\":\"") - 1);
         p = ngx_http_icetap_tables_json_escape(p, message);
         p = ngx_cpymem(p, "\"}", 2);
     }

@@ -73,6 +73,21 @@ is($res->{status}, 403, 'inherited rules: anonymous may not');
 is($res->{headers}{'x-amzn-errortype'}, 'AccessDeniedException',
    'as AccessDeniedException');
 
+# a bearer token (iceberg-js) is no signature: the request is anonymous
+
+$res = $env->request(method => 'GET', uri => '/inherit/buckets',
+                     headers => { Authorization => 'Bearer abc' });
+is($res->{status}, 403, 'a bearer token is anonymous: denied');
+is($res->{headers}{'x-amzn-errortype'}, 'AccessDeniedException',
+   'by policy, not as a bad signature');
+$res = $env->request(method => 'GET',
+                     uri => '/inherit/buckets/'
+                            . 'arn%3Aaws%3As3tables%3Aus-east-1%3A'
+                            . '111122223333%3Abucket%2Fpublic-anon',
+                     headers => { Authorization => 'Bearer abc' });
+is($res->{status}, 200, 'a bearer token gets what anybody may')
+    or diag $res->{body};
+
 $env->stop;
 
 my $log = $env->error_log;

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use JSON::PP;
 use Test::More;
 use Test::Icetap::Env;
 use Test::Icetap::HTTP;
@@ -39,8 +40,66 @@ for my $c (@{ $r->{checks} }) {
 
 ok(@{ $r->{checks} } > 100, scalar(@{ $r->{checks} }) . ' checks');
 
+# errors the location answers before any handler runs come in the
+# protocol's shape: the Iceberg REST catalog's ErrorModel under /iceberg/
+
+my @t = gmtime;
+my $date = sprintf '%04d%02d%02dT%02d%02d%02dZ', $t[5] + 1900, $t[4] + 1,
+                   @t[3, 2, 1, 0];
+my $auth = 'AWS4-HMAC-SHA256 Credential=AKIANOBODY0000000000/'
+           . substr($date, 0, 8) . '/us-east-1/s3tables/aws4_request, '
+           . 'SignedHeaders=host;x-amz-date, Signature=' . '0' x 64;
+
+my $res = $env->request(method => 'GET', uri => '/iceberg/v1/config',
+                        headers => { Authorization => $auth,
+                                     'X-Amz-Date' => $date });
+is($res->{status}, 403, 'iceberg: an unknown key is 403');
+my $j = eval { JSON::PP->new->decode($res->{body}) } // {};
+is_deeply([$j->{error}{type}, $j->{error}{code}],
+          ['ForbiddenException', 403], 'iceberg: as an ErrorModel')
+    or diag $res->{body};
+
+$res = $env->request(method => 'POST',
+                     uri => '/iceberg/v1/prefix/namespaces',
+                     body => 'x' x 70000);
+is($res->{status}, 413, 'iceberg: a body over the limit is 413');
+$j = eval { JSON::PP->new->decode($res->{body}) } // {};
+is($j->{error}{code}, 413, 'iceberg: as an ErrorModel') or diag $res->{body};
+
+$res = $env->request(method => 'GET', uri => '/buckets',
+                     headers => { Authorization => $auth,
+                                  'X-Amz-Date' => $date });
+is($res->{status}, 403, 's3tables: an unknown key is 403');
+is($res->{headers}{'x-amzn-errortype'}, 'ForbiddenException',
+   's3tables: ForbiddenException');
+
 $env->stop;
 is_deeply([$env->log_problems], [], 'no errors in the log');
+
+# a store that cannot be reached: 500 InternalServerErrorException, logged
+
+my $dead = Test::Icetap::Env->new(http_config => <<"HTTP", config => <<"CONF");
+icetap_store http://127.0.0.1:1 bucket=icetap-state
+             access_key=$ak secret_key=$sk addressing=path;
+icetap_access_key $ak $sk;
+HTTP
+location / {
+    icetap_tables_api;
+    icetap_policy allow $ak s3tables:* *;
+}
+CONF
+
+$dead->start;
+$res = $dead->request(method => 'GET', uri => '/buckets', sign => 1,
+                      timeout => 60);
+is($res->{status}, 500, 'store down: 500');
+is($res->{headers}{'x-amzn-errortype'}, 'InternalServerErrorException',
+   'store down: InternalServerErrorException');
+$dead->stop;
+like($dead->error_log, qr/\[error\].*icetap: S3 Tables request answered 500/,
+     'store down: logged as an error');
+is_deeply([$dead->log_problems(allow_error => 1)], [],
+          'store down: nothing worse than errors');
 
 # configurations nginx must refuse
 

@@ -56,6 +56,8 @@
  *     "policy": the resource policy document, as a JSON string
  *     "encryption", "storage_class": the configuration objects
  *     "tags": { "key": "value", ... }
+ *     "renamed_to": [namespace, name] while RenameTable moves the entry:
+ *         a swap of such an entry fails with ICETAP_CONFLICT
  *
  * Maintenance job status of a table (written by the maintenance plugin,
  * served by GetTableMaintenanceJobStatus) lies apart, keyed by table id

@@ -483,6 +483,40 @@ r = ok("bucket encryption after delete", c.get_table_bucket_encryption,
 check("bucket encryption: back to AES256",
       r and r["encryptionConfiguration"] == {"sseAlgorithm": "AES256"}, r)
 
+# record expiration: not for customer tables
+
+fails("record expiration of a customer table", "MethodNotAllowedException",
+      405, c.get_table_record_expiration_configuration, tableArn=orders_arn)
+fails("put record expiration", "MethodNotAllowedException", 405,
+      c.put_table_record_expiration_configuration, tableArn=orders_arn,
+      value={"status": "enabled", "settings": {"days": 7}})
+fails("record expiration job status", "MethodNotAllowedException", 405,
+      c.get_table_record_expiration_job_status, tableArn=orders_arn)
+fails("record expiration of an absent table", "NotFoundException", 404,
+      c.get_table_record_expiration_configuration,
+      tableArn=A + "/table/00000000-0000-4000-8000-000000000000")
+
+# metrics configuration
+
+fails("no metrics configuration", "NotFoundException", 404,
+      c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+ok("put metrics configuration", c.put_table_bucket_metrics_configuration,
+   tableBucketARN=A)
+r = ok("get metrics configuration",
+       c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+check("metrics configuration: bucket and an id",
+      r and r["tableBucketARN"] == A and re.fullmatch(UUID, r["id"]), r)
+ok("put metrics configuration again",
+   c.put_table_bucket_metrics_configuration, tableBucketARN=A)
+r2 = ok("get metrics configuration again",
+        c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+check("metrics configuration: the id is kept", r and r2
+      and r2["id"] == r["id"], (r, r2))
+ok("delete metrics configuration",
+   c.delete_table_bucket_metrics_configuration, tableBucketARN=A)
+fails("metrics configuration deleted", "NotFoundException", 404,
+      c.get_table_bucket_metrics_configuration, tableBucketARN=A)
+
 # resource policies
 
 fails("no bucket policy", "NotFoundException", 404,
@@ -577,6 +611,99 @@ fails("old name gone", "NotFoundException", 404, c.get_table,
 r = ok("new name", c.get_table, tableBucketARN=A, namespace="ops",
        name="landing")
 check("renamed table keeps its ARN", r and r["tableARN"] == raw_arn, r)
+
+# a rename racing with metadata location updates: an acknowledged
+# update is never lost with the old entry
+
+for rnd in range(3):
+    ok("rename race %d: table" % rnd, c.create_table, tableBucketARN=A,
+       namespace="ops", name="mv", format="ICEBERG")
+    m0 = c.get_table_metadata_location(tableBucketARN=A, namespace="ops",
+                                       name="mv")
+    got = []
+
+    def upd(i):
+        cl = tables(path)
+        r, e = call(cl.update_table_metadata_location, tableBucketARN=A,
+                    namespace="ops", name="mv",
+                    versionToken=m0["versionToken"],
+                    metadataLocation=m0["warehouseLocation"]
+                    + "/metadata/00001-u%d.metadata.json" % i)
+        got.append(("update", i, r and r["metadataLocation"], e and e[:2]))
+
+    def mv():
+        cl = tables(path)
+        r, e = call(cl.rename_table, tableBucketARN=A, namespace="ops",
+                    name="mv", newName="moved")
+        got.append(("rename", e and e[:2]))
+
+    th = [threading.Thread(target=upd, args=(i,)) for i in range(3)]
+    th.insert(1, threading.Thread(target=mv))
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+
+    won = [g[2] for g in got if g[0] == "update" and g[2]]
+    renamed = [g for g in got if g[0] == "rename" and g[1] is None]
+    where = "moved" if renamed else "mv"
+    r = ok("rename race %d: the table" % rnd, c.get_table_metadata_location,
+           tableBucketARN=A, namespace="ops", name=where)
+    check("rename race %d: at most one update won" % rnd, len(won) <= 1,
+          got)
+    check("rename race %d: the acknowledged update is the table's" % rnd,
+          r and (not won or r.get("metadataLocation") == won[0]),
+          (got, r))
+    check("rename race %d: the other name is gone" % rnd,
+          call(c.get_table, tableBucketARN=A, namespace="ops",
+               name="mv" if renamed else "moved")[1] is not None, got)
+    ok("rename race %d: clean up" % rnd, c.delete_table, tableBucketARN=A,
+       namespace="ops", name=where)
+
+# a namespace deleted while tables are created in it: never a table
+# without its namespace, nor a namespace deleted under a table
+
+RA = arn("race")
+ok("race: bucket", c.create_table_bucket, name="race")
+outcomes = []
+for rnd in range(4):
+    ok("race %d: namespace" % rnd, c.create_namespace, tableBucketARN=RA,
+       namespace=["r"])
+
+    def create(i):
+        cl = tables(path)
+        r, e = call(cl.create_table, tableBucketARN=RA, namespace="r",
+                    name="t%d" % i, format="ICEBERG")
+        outcomes.append(("create", rnd, i, e and e[:2]))
+
+    def drop():
+        cl = tables(path)
+        r, e = call(cl.delete_namespace, tableBucketARN=RA, namespace="r")
+        outcomes.append(("drop", rnd, e and e[:2]))
+
+    th = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    th.insert(2, threading.Thread(target=drop))
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+
+    keys = [k for k, _ in state_keys("icetap/catalog/race/")]
+    tables_left = [k for k in keys if k.count("/") == 4]
+    check("race %d: every table has its namespace" % rnd,
+          not tables_left or "icetap/catalog/race/r.json" in keys,
+          (keys, outcomes))
+    check("race %d: answers are 2xx, 404 or 409" % rnd,
+          all(o[-1] is None or tuple(o[-1]) in (("NotFoundException", 404),
+                                                ("ConflictException", 409))
+              for o in outcomes), outcomes)
+    r = ok("race %d: tables" % rnd, c.list_tables, tableBucketARN=RA)
+    for t in (r["tables"] if r else []):
+        ok("race %d: clean up %s" % (rnd, t["name"]), c.delete_table,
+           tableBucketARN=RA, namespace="r", name=t["name"])
+    call(c.delete_namespace, tableBucketARN=RA, namespace="r")
+    outcomes = []
+ok("race: delete bucket", c.delete_table_bucket, tableBucketARN=RA)
 
 # deletes
 

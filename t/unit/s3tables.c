@@ -280,6 +280,70 @@ main(void)
     is_str(r.type, "ConflictException", "ConflictException");
     json_decref(r.body);
 
+    /* the other operations once, for their memory (run under ASan) */
+
+    r = call("PUT", "/tables/" BARN "/ns", NULL,
+             "{\"name\":\"p\",\"format\":\"ICEBERG\",\"metadata\":"
+             "{\"iceberg\":{\"schema\":{\"fields\":[{\"name\":\"ts\","
+             "\"type\":\"timestamp\"},{\"name\":\"id\",\"type\":"
+             "\"long\"}]},\"partitionSpec\":{\"fields\":[{\"source-id\":1,"
+             "\"transform\":\"day\",\"name\":\"d\"}]},\"writeOrder\":"
+             "{\"order-id\":1,\"fields\":[{\"source-id\":2,\"transform\":"
+             "\"identity\",\"direction\":\"asc\",\"null-order\":"
+             "\"nulls-first\"}]},\"properties\":{\"a\":\"b\"}}}}");
+    is_int(r.status, 200, "create a partitioned, sorted table");
+    json_decref(r.body);
+
+    r = call("PUT", "/tables/" BARN "/ns", NULL,
+             "{\"name\":\"q\",\"format\":\"ICEBERG\",\"metadata\":"
+             "{\"iceberg\":{\"schema\":{\"fields\":[{\"name\":\"ts\","
+             "\"type\":\"timestamp\"}]},\"partitionSpec\":{\"fields\":"
+             "[{\"source-id\":1,\"transform\":\"era\",\"name\":\"d\"}]},"
+             "\"writeOrder\":{\"fields\":[{\"source-id\":1,\"transform\":"
+             "\"identity\",\"direction\":\"asc\",\"null-order\":"
+             "\"nulls-first\"}]}}}}");
+    is_int(r.status, 400, "an unknown transform");
+    ok(!exists("icetap/catalog/sales/ns/q.json"), "and no entry");
+    json_decref(r.body);
+
+    r = call("GET", "/tables/" BARN, "maxTables=1", NULL);
+    is_int(json_array_size(json_object_get(r.body, "tables")), 1,
+           "a page of one table");
+    ok(json_object_get(r.body, "continuationToken") != NULL, "and a token");
+    json_decref(r.body);
+
+    r = call("PUT", "/tables/" BARN "/ns/p/maintenance/icebergCompaction",
+             NULL, "{\"value\":{\"status\":\"enabled\",\"settings\":"
+             "{\"icebergCompaction\":{\"targetFileSizeMB\":100,"
+             "\"strategy\":\"sort\"}}}}");
+    is_int(r.status, 204, "put compaction");
+    json_decref(r.body);
+
+    r = call("GET", "/tables/" BARN "/ns/p/maintenance-job-status", NULL,
+             NULL);
+    is_str(json_string_value(json_object_get(json_object_get(
+               json_object_get(r.body, "status"), "icebergCompaction"),
+               "status")), "Not_Yet_Run", "job status");
+    json_decref(r.body);
+
+    r = call("PUT", "/buckets/" BARN "/encryption", NULL,
+             "{\"encryptionConfiguration\":{\"sseAlgorithm\":\"AES256\"}}");
+    is_int(r.status, 200, "put encryption");
+    json_decref(r.body);
+
+    r = call("DELETE", "/tag/" BARN, "tagKeys=x&tagKeys=y", NULL);
+    is_int(r.status, 204, "untag");
+    json_decref(r.body);
+
+    r = call("PUT", "/tables/" BARN "/ns/p/rename", NULL,
+             "{\"newName\":\"p2\"}");
+    is_int(r.status, 204, "rename");
+    json_decref(r.body);
+
+    r = call("DELETE", "/tables/" BARN "/ns/p2", NULL, NULL);
+    is_int(r.status, 204, "delete the renamed table");
+    json_decref(r.body);
+
     /* deletes: the table's files go with it */
 
     snprintf(path, sizeof(path), "/tables/%s/ns/t", BARN);
