@@ -27,6 +27,7 @@ free_port() {
 
 S3_PORT=$(free_port)
 GW_PORT=$(free_port)
+TABLES_PORT=$(free_port)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -36,6 +37,7 @@ MOTO=$!
 
 sed -e "s|@MODULE@|$MODULE|" -e "s|@PREFIX@|$W|g" \
     -e "s|@S3_PORT@|$S3_PORT|" -e "s|@GW_PORT@|$GW_PORT|" \
+    -e "s|@TABLES_PORT@|$TABLES_PORT|" \
     tools/demo.conf > "$W/nginx.conf"
 
 for i in $(seq 1 50); do
@@ -128,6 +130,9 @@ aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --recursive --quiet \
     s3://icetap-state/icetap/warehouse/aws-s3/ "$W/warehouse/" --exclude '*' \
     --include '*.parquet'
 NODE_PATH="$ROOT/t/node_modules" node "$ROOT/tools/demo_query.js" "$W/warehouse"
+
+say "table buckets: the S3 Tables API and the Iceberg REST catalog (127.0.0.1:$TABLES_PORT)"
+python3 "$ROOT/tools/demo_tables.py" "$TABLES_PORT"
 
 say "icetap's status endpoint (Prometheus text, journal and WAL gauges)"
 echo "\$ curl http://127.0.0.1:$GW_PORT/icetap/status?format=prometheus" >&2
