@@ -58,6 +58,7 @@ struct icetap_table_update_s {
     icetap_kvs_t               summary;
     char                      *op;
     int                        merge;
+    int64_t                    since_seq;   /* deletes newer: conflict */
 
     icetap_tu_added_t         *added;       /* manifests of adds */
     size_t                     nadded;
@@ -118,6 +119,7 @@ icetap_table_update_new(icetap_table_t *t, icetap_table_update_t **out,
     }
 
     u->t = t;
+    u->since_seq = -1;
 
     rc = icetap_uuid4(u->uuid, err);
     if (rc == ICETAP_OK) {
@@ -327,6 +329,13 @@ icetap_table_update_operation(icetap_table_update_t *u, const char *op,
     u->op = s;
 
     return ICETAP_OK;
+}
+
+
+void
+icetap_table_update_since(icetap_table_update_t *u, int64_t sequence_number)
+{
+    u->since_seq = sequence_number;
 }
 
 
@@ -705,6 +714,19 @@ icetap_tu_scan(icetap_table_update_t *u, icetap_table_metadata_t *md,
                 }
 
                 continue;
+            }
+
+            if (u->since_seq >= 0 && u->removes.n
+                && e.sequence_number > u->since_seq
+                && (e.file.referenced_data_file == NULL
+                    || icetap_tmap_get(&u->removes,
+                                       e.file.referenced_data_file)))
+            {
+                rc = icetap_error_set(err, ICETAP_CONFLICT,
+                                      "rows of a data file to remove were "
+                                      "deleted by a concurrent commit (%.300s)",
+                                      e.file.file_path);
+                break;
             }
 
             if (icetap_tu_del_affected(u, &e, v3)) {
