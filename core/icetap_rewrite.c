@@ -532,10 +532,73 @@ icetap_rw_file_free(icetap_rw_file_t *f)
 }
 
 
+/* the partition directory of the output, as the table writer names it */
+
+static icetap_rc
+icetap_rw_dir(icetap_rw_sink_t *k, icetap_buf_t *dir)
+{
+    int                              n;
+    char                             human[256], hex[4];
+    size_t                           i, j;
+    uint8_t                          c;
+    icetap_rc                        rc;
+    const icetap_partition_spec_t   *spec;
+    const icetap_table_metadata_t   *md;
+
+    md = k->rw->t->md;
+    spec = NULL;
+    rc = ICETAP_OK;
+
+    for (i = 0; i < md->nspecs; i++) {
+        if (md->specs[i].spec_id == k->spec_id) {
+            spec = &md->specs[i];
+        }
+    }
+
+    if (spec == NULL || spec->nfields != k->npartition) {
+        return ICETAP_OK;
+    }
+
+    for (i = 0; i < spec->nfields && rc == ICETAP_OK; i++) {
+        if (spec->fields[i].transform.kind == ICETAP_TRANSFORM_VOID) {
+            continue;
+        }
+
+        rc = icetap_buf_append(dir, spec->fields[i].name,
+                               strlen(spec->fields[i].name));
+        rc |= icetap_buf_putc(dir, '=');
+
+        n = icetap_transform_human(&spec->fields[i].transform,
+                                   &k->partition[i], human, sizeof(human));
+        n = icetap_min(n, (int) sizeof(human) - 1);
+
+        for (j = 0; j < (size_t) n && rc == ICETAP_OK; j++) {
+            c = (uint8_t) human[j];
+
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                || c == '.')
+            {
+                rc = icetap_buf_putc(dir, c);
+
+            } else {
+                snprintf(hex, sizeof(hex), "%%%02X", c);
+                rc = icetap_buf_append(dir, hex, 3);
+            }
+        }
+
+        rc |= icetap_buf_putc(dir, '/');
+    }
+
+    return rc == ICETAP_OK ? ICETAP_OK : ICETAP_NOMEM;
+}
+
+
 static icetap_rc
 icetap_rw_file_open(icetap_rw_sink_t *k)
 {
     icetap_rw_t              *rw;
+    icetap_buf_t              dir;
     icetap_pq_writer_conf_t   pc;
 
     rw = k->rw;
@@ -555,8 +618,21 @@ icetap_rw_file_open(icetap_rw_sink_t *k)
         pc.no_dictionary = 1;
 
     } else {
-        k->f.path = icetap_table_path(rw->t, "data/%05u-rewrite-%s.parquet",
+        memset(&dir, 0, sizeof(dir));
+
+        if (icetap_rw_dir(k, &dir) != ICETAP_OK
+            || icetap_buf_putc(&dir, '\0') != ICETAP_OK)
+        {
+            icetap_buf_free(&dir);
+            return icetap_error_set(rw->err, ICETAP_NOMEM, "out of memory");
+        }
+
+        k->f.path = icetap_table_path(rw->t,
+                                      "data/%s%05u-rewrite-%s.parquet",
+                                      (const char *) dir.data,
                                       rw->counter++, rw->uuid);
+        icetap_buf_free(&dir);
+
         if (k->f.path == NULL) {
             return icetap_error_set(rw->err, ICETAP_NOMEM, "out of memory");
         }
