@@ -16,6 +16,10 @@
  *       writes a data file and never commits it (a failed commit)
  *   maint_driver files ENDPOINT BUCKET TB NS NAME DIR
  *       downloads the live data files into DIR
+ *   maint_driver refcheck ENDPOINT BUCKET TB NS NAME
+ *       every file a snapshot of the current metadata references
+ *       (manifest lists, manifests, data and delete files) exists:
+ *       {"checked":N,"missing":[keys]}
  *   maint_driver rewrite ENDPOINT BUCKET TB NS NAME STRATEGY TARGET
  *       runs the core rewrite directly (bench/maintenance)
  *
@@ -33,6 +37,7 @@
 #include <icetap/maintenance.h>
 
 #include "table_util.h"
+#include "icetap_table_int.h"
 
 
 static icetap_store_t          *st;
@@ -266,6 +271,92 @@ file_cb(void *ctx, const icetap_table_file_t *f)
 }
 
 
+static int
+check_key(icetap_table_t *t, const char *path, size_t *checked, int *first)
+{
+    char                *key;
+    icetap_rc            rc;
+    icetap_error_t       err;
+    icetap_store_obj_t   obj;
+
+    key = icetap_table_key(t, path);
+    if (key == NULL) {
+        return 0;
+    }
+
+    icetap_store_obj_init(&obj);
+    rc = icetap_store_head(st, key, &obj, &err);
+    icetap_store_obj_free(&obj);
+    (*checked)++;
+
+    if (rc != ICETAP_OK) {
+        printf("%s\"%s\"", *first ? "" : ",", key);
+        *first = 0;
+    }
+
+    free(key);
+
+    return rc == ICETAP_OK || rc == ICETAP_NOTFOUND ? 0 : -1;
+}
+
+
+static int
+refcheck(icetap_table_t *t)
+{
+    int                       first;
+    size_t                    i, k, nmfs, checked;
+    icetap_rc                 rc;
+    icetap_error_t            err;
+    icetap_table_mr_t         mr;
+    icetap_table_mf_t        *mfs;
+    icetap_manifest_entry_t   e;
+    const icetap_table_metadata_t *md;
+
+    if (icetap_table_refresh(t, &err) != ICETAP_OK) {
+        return fail("refresh", &err);
+    }
+
+    md = icetap_table_metadata(t);
+    checked = 0;
+    first = 1;
+
+    printf("{\"snapshots\":%zu,\"missing\":[", md->nsnapshots);
+
+    for (i = 0; i < md->nsnapshots; i++) {
+        check_key(t, md->snapshots[i].manifest_list, &checked, &first);
+
+        if (icetap_table_read_list(t, &md->snapshots[i], &mfs, &nmfs, &err)
+            != ICETAP_OK)
+        {
+            continue;
+        }
+
+        for (k = 0; k < nmfs; k++) {
+            check_key(t, mfs[k].mf.manifest_path, &checked, &first);
+
+            if (icetap_table_mr_open(t, &mfs[k].mf, &mr, &err) != ICETAP_OK)
+            {
+                continue;
+            }
+
+            while ((rc = icetap_table_mr_next(&mr, &e, &err)) == ICETAP_OK) {
+                if (e.status != ICETAP_STATUS_DELETED) {
+                    check_key(t, e.file.file_path, &checked, &first);
+                }
+            }
+
+            icetap_table_mr_close(&mr);
+        }
+
+        icetap_table_mfs_free(mfs, nmfs);
+    }
+
+    printf("],\"checked\":%zu}\n", checked);
+
+    return 0;
+}
+
+
 /* the summary: live ids with their row ids, files, snapshots */
 
 static int
@@ -484,6 +575,15 @@ main(int argc, char **argv)
         }
 
         rc = report(t, argv[7], NULL);
+
+    } else if (strcmp(argv[1], "refcheck") == 0 && argc == 7) {
+        if (open_table(argv[3], argv[4], argv[5], argv[6], 0, &t, 0, 0,
+                       &err) != ICETAP_OK)
+        {
+            return fail("open", &err);
+        }
+
+        rc = refcheck(t);
 
     } else if (strcmp(argv[1], "rewrite") == 0 && argc == 9) {
         if (open_table(argv[3], argv[4], argv[5], argv[6], 0, &t, 0, 0,

@@ -1,0 +1,264 @@
+# The maintenance plugin (plugins/maintenance.lua) on tables fragmented
+# by many small appends plus deletes (100 appends, 500 with ICETAP_SOAK),
+# written through the core into the catalog: a v3 table with a sort
+# order (auto = sort), a v2 table without (auto = bin-pack), a v2 table
+# whose compaction is disabled, and a table of the aws-s3 metadata
+# bucket.  After one pass: the rows are the same (DuckDB over the data
+# files, icebird over the v2 table, the core's reader), one file per
+# partition at the configured target, deleted rows physically gone, v3
+# row lineage unchanged, the v3 files in sort order, snapshot history as
+# configured, job status written per table and job type.  And the core
+# rewrite rolls files at a small target.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use File::Temp qw(tempdir);
+use JSON::PP;
+use POSIX qw(ceil);
+use Time::HiRes qw(sleep time);
+use Test::More;
+use Test::Icetap::Env;
+
+my $root = "$FindBin::Bin/..";
+my $build = $ENV{ICETAP_BUILD} // 'build';
+$build = "$root/$build" unless $build =~ m{^/};
+my $drv = "$build/unit/maint_driver";
+
+plan skip_all => "$drv not built (run make)" unless -x $drv;
+plan skip_all => 'node not found' unless `node --version 2>/dev/null`;
+for my $m ('@duckdb/node-api', 'icebird') {
+    plan skip_all => "npm $m not installed (make deps)"
+        unless -d "$FindBin::Bin/node_modules/$m";
+}
+
+my $appends = $ENV{ICETAP_SOAK} ? 500 : 100;
+my $ak = $Test::Icetap::HTTP::ACCESS_KEY;
+my $sk = $Test::Icetap::HTTP::SECRET_KEY;
+my $state = 'icetap-state';
+my $dir = tempdir(CLEANUP => 1);
+
+my $env = Test::Icetap::Env->new(workers => 1, http_config => <<"HTTP",
+icetap_store http://127.0.0.1:\$TEST_NGINX_S3_PORT bucket=$state
+             access_key=$ak secret_key=$sk addressing=path;
+icetap_plugin maintenance $root/plugins/maintenance.lua interval=3600
+              clock_offset=2h;
+HTTP
+    config => <<'CONF');
+location / {
+    proxy_pass http://127.0.0.1:$TEST_NGINX_S3_PORT;
+}
+CONF
+
+my $s3 = $env->s3_endpoint;
+
+local $ENV{AWS_ACCESS_KEY_ID} = $ak;
+local $ENV{AWS_SECRET_ACCESS_KEY} = $sk;
+local $ENV{AWS_DEFAULT_REGION} = 'us-east-1';
+local $ENV{AWS_EC2_METADATA_DISABLED} = 'true';
+
+sub run_json {
+    my (@cmd) = @_;
+    my $out = `@cmd 2>&1`;
+    my $j = $? == 0 ? eval { decode_json($out) } : undef;
+    diag "@cmd:\n$out" unless $j;
+    return $j;
+}
+
+sub driver { run_json("'$drv'", @_) }
+
+sub catalog {
+    run_json('python3', "$FindBin::Bin/py/maint_catalog.py", $s3, $state,
+             @_);
+}
+
+sub catalog_set {
+    my ($key, $member, $value) = @_;
+    my $v = encode_json($value);
+    system('python3', "$FindBin::Bin/py/maint_catalog.py", $s3, $state,
+           'set', $key, $member, $v) == 0 or die "catalog set $key";
+}
+
+my %tables = (
+    events_v3 => ['analytics', 'sales', 'events_v3', 3, $appends, 1],
+    events_v2 => ['analytics', 'sales', 'events_v2', 2, $appends, 0],
+    frozen    => ['analytics', 'sales', 'frozen', 2, 10, 0],
+    journal   => ['aws-s3', 'b_photos', 'journal', 3, 20, 0],
+);
+
+my (%before, %after);
+
+for my $t (sort keys %tables) {
+    my ($tb, $ns, $name, $v, $n, $sorted) = @{$tables{$t}};
+    $before{$t} = driver('make', $s3, $state, $tb, $ns, $name, $v, $n, 10,
+                         $sorted);
+    ok($before{$t}, "$t: the core writes the fragmented table")
+        or BAIL_OUT("no table");
+    is($before{$t}{bad}, 0, "$t: rows read back through the core");
+}
+
+ok(scalar(grep { $_->{deleted} > 0 } @{$before{events_v3}{files}}),
+   'events_v3 has deletion vectors');
+ok(scalar(grep { $_->{deleted} > 0 } @{$before{events_v2}{files}}),
+   'events_v2 has position deletes');
+
+my $nfiles = scalar @{$before{events_v2}{files}};
+ok($nfiles >= $appends, "events_v2 is fragmented ($nfiles files)");
+
+# configuration, as the S3 Tables API stores it
+
+sub mconf {
+    my ($type, $status, %settings) = @_;
+    return { $type => { status => $status,
+                        settings => { $type => {%settings} } } };
+}
+
+catalog_set('icetap/catalog/analytics/sales/events_v3.json', 'maintenance',
+    { %{mconf('icebergCompaction', 'enabled', targetFileSizeMB => 64,
+              strategy => 'auto')},
+      %{mconf('icebergSnapshotManagement', 'enabled',
+              minSnapshotsToKeep => 2, maxSnapshotAgeHours => 1)} });
+catalog_set('icetap/catalog/analytics/sales/frozen.json', 'maintenance',
+    { %{mconf('icebergCompaction', 'disabled')},
+      %{mconf('icebergSnapshotManagement', 'enabled',
+              minSnapshotsToKeep => 3, maxSnapshotAgeHours => 1)} });
+
+# icebird reads the v2 table before
+
+ok(system('python3', "$FindBin::Bin/py/maint_catalog.py", $s3, $state,
+          'public') == 0, 'the state bucket is readable anonymously');
+
+sub icebird {
+    my ($md) = @_;
+    my ($url, $file) = $md->{metadata_location} =~ m{^(.*)/metadata/([^/]+)$};
+    return run_json('node', "$FindBin::Bin/js/maint_icebird.mjs", $s3,
+                    "'$url'", "'$file'");
+}
+
+my $ib_before = icebird($before{events_v2});
+ok($ib_before && @{$ib_before->{rows}}, 'icebird reads events_v2 before');
+
+# one pass of the plugin
+
+$env->start;
+
+my $deadline = time + ($ENV{ICETAP_SOAK} ? 900 : 300);
+until ($env->error_log =~ /maintenance pass 1 over (\d+) tables done/
+       || time > $deadline)
+{
+    sleep 0.5;
+}
+
+like($env->error_log, qr/maintenance pass 1 over 4 tables done/,
+     'one maintenance pass over the four tables');
+
+for my $t (sort keys %tables) {
+    my ($tb, $ns, $name) = @{$tables{$t}};
+    my $d = "$dir/$t";
+    mkdir $d;
+    $after{$t} = driver('files', $s3, $state, $tb, $ns, $name, $d);
+    ok($after{$t}, "$t: read after the pass") or next;
+
+    is_deeply([sort { $a->[0] <=> $b->[0] } @{$after{$t}{live}}],
+              [sort { $a->[0] <=> $b->[0] } @{$before{$t}{live}}],
+              "$t: the same live rows, each with the same _row_id")
+        if $after{$t}{format} == 3;
+    is_deeply([sort { $a <=> $b } map { $_->[0] } @{$after{$t}{live}}],
+              [sort { $a <=> $b } map { $_->[0] } @{$before{$t}{live}}],
+              "$t: the same live ids through the core");
+    is($after{$t}{bad}, 0, "$t: every column as written");
+}
+
+for my $t (qw(events_v3 events_v2 journal)) {
+    my $af = $after{$t} or next;
+    is(scalar @{$af->{files}}, 3,
+       "$t: one file per partition (the target holds each)");
+    is((grep { $_->{deleted} } @{$af->{files}}), 0,
+       "$t: no deletes left");
+
+    my $dd = run_json('node', "$FindBin::Bin/js/maint_duckdb.js",
+                      "'$dir/$t'", $t eq 'events_v3' ? 'score' : '');
+    ok($dd, "$t: DuckDB reads the data files") or next;
+    is_deeply($dd->{ids},
+              [sort { $a <=> $b } map { $_->[0] } @{$before{$t}{live}}],
+              "$t: DuckDB over the data files returns exactly the live rows "
+              . '(deleted rows are physically gone)');
+    is($dd->{bad}, 0, "$t: DuckDB sees every column as written");
+    is($dd->{files}, 3, "$t: DuckDB read the three files");
+    ok($dd->{sorted}, "$t: each file is in the sort order")
+        if $t eq 'events_v3';
+}
+
+is(scalar @{$after{frozen}{files}}, scalar @{$before{frozen}{files}},
+   'frozen: compaction disabled, files untouched');
+
+# icebird, after
+
+my $ib_after = icebird($after{events_v2});
+ok($ib_after, 'icebird reads events_v2 after');
+is_deeply($ib_after->{rows}, $ib_before->{rows},
+          'events_v2: icebird returns the same rows before and after');
+
+# snapshot history
+
+is($after{events_v3}{snapshots}, 2,
+   'events_v3: minSnapshotsToKeep 2 with every snapshot older than '
+   . 'maxSnapshotAgeHours: two kept');
+is($after{frozen}{snapshots}, 3, 'frozen: three kept');
+is($after{events_v2}{snapshots}, $before{events_v2}{snapshots} + 1,
+   'events_v2: defaults (120 hours) expire nothing; the compaction added '
+   . 'one');
+
+# job status
+
+my %want = (
+    events_v3 => [qw(Successful Successful Successful)],
+    events_v2 => [qw(Successful Successful Successful)],
+    frozen    => [qw(Disabled Successful Successful)],
+    journal   => [qw(Successful Successful Successful)],
+);
+
+for my $t (sort keys %want) {
+    my $js = catalog('get', "icetap/jobs/$after{$t}{table_id}.json");
+    my @types = qw(icebergCompaction icebergSnapshotManagement
+                   icebergUnreferencedFileRemoval);
+    is_deeply([map { $js->{$_}{status} // 'missing' } @types], $want{$t},
+              "$t: job status per type");
+    like($js->{icebergSnapshotManagement}{lastRunTimestamp} // '',
+         qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+         "$t: lastRunTimestamp is an ISO 8601 time");
+}
+
+$env->stop;
+
+my @problems = $env->log_problems(allow_error => 0);
+is_deeply(\@problems, [], 'no errors in the error log')
+    or diag explain \@problems;
+
+# the core rewrite rolls output files at the target size
+
+my $r = driver('make', $s3, $state, 'analytics', 'sales', 'rolled', 2, 20,
+               200, 0);
+ok($r, 'a table for the roll check');
+my $target = 40000;
+my $rw = driver('rewrite', $s3, $state, 'analytics', 'sales', 'rolled',
+                'binpack', $target);
+ok($rw, 'the core rewrites it with a small target');
+
+my %parts;
+push @{$parts{($_->{path} =~ m{/data/([^/]+)/})[0] // 'x'}}, $_->{size}
+    for @{$rw->{files}};
+my $ok = 1;
+for my $p (values %parts) {
+    my @s = sort { $b <=> $a } @$p;
+    my $total = 0;
+    $total += $_ for @s;
+    $ok = 0 if @s > ceil($total / $target) + 1;
+    $ok = 0 if grep { $_ > 2 * $target } @s;
+}
+ok($ok && keys %parts, 'file count and sizes follow the target '
+   . join(' ', map { scalar @$_ } values %parts));
+is($rw->{bad}, 0, 'the rolled table reads back');
+
+done_testing;
