@@ -458,12 +458,14 @@ int
 main(int argc, char **argv)
 {
     int                      rc, i, n, rows, version, sorted;
-    char                     extra[512];
-    int64_t                  from, to;
+    char                     extra[512], name[96], *key;
+    size_t                   k;
+    int64_t                  from, to, id;
+    icetap_value_t           v[TT_NCOLS];
+    icetap_table_writer_t   *w;
     icetap_error_t           err;
     icetap_table_t          *t;
     icetap_s3_conf_t         sc;
-    icetap_table_update_t   *u;
     icetap_rewrite_conf_t    rwc;
     icetap_rewrite_result_t  res;
 
@@ -539,10 +541,26 @@ main(int argc, char **argv)
 
     } else if (strcmp(argv[1], "delete") == 0 && argc == 8) {
         if (open_table(argv[3], argv[4], argv[5], argv[6], 0, &t, 0, 0,
-                       &err) != ICETAP_OK
-            || delete_mod(t, atoll(argv[7]), 0, INT64_MAX, &err)
-               != ICETAP_OK)
+                       &err) != ICETAP_OK)
         {
+            return fail("open", &err);
+        }
+
+        /* a concurrent rewrite may remove a file: read again, retry */
+
+        for (i = 0; i < 20; i++) {
+            rc = delete_mod(t, atoll(argv[7]), 0, INT64_MAX, &err);
+
+            if (rc != ICETAP_CONFLICT
+                || icetap_table_refresh(t, &err) != ICETAP_OK)
+            {
+                break;
+            }
+
+            usleep(100000);
+        }
+
+        if (rc != ICETAP_OK) {
             return fail("delete", &err);
         }
 
@@ -551,7 +569,7 @@ main(int argc, char **argv)
     } else if (strcmp(argv[1], "orphan") == 0 && argc == 9) {
         if (open_table(argv[3], argv[4], argv[5], argv[6], 0, &t, 0, 0,
                        &err) != ICETAP_OK
-            || icetap_table_update_new(t, &u, &err) != ICETAP_OK)
+            || icetap_table_writer_open(t, NULL, &w, &err) != ICETAP_OK)
         {
             return fail("orphan", &err);
         }
@@ -561,11 +579,30 @@ main(int argc, char **argv)
 
         /* written and uploaded, never committed: the process "died" */
 
-        if (tt_write(t, u, from, to, NULL, &err) != ICETAP_OK) {
-            return fail("orphan write", &err);
+        for (id = from; id < to; id++) {
+            tt_row(id, v, name, sizeof(name));
+
+            if (icetap_table_writer_row(w, v, TT_NCOLS) != ICETAP_OK) {
+                return fail("orphan write", icetap_table_writer_error(w));
+            }
         }
 
-        rc = report(t, NULL, NULL);
+        if (icetap_table_writer_close(w) != ICETAP_OK) {
+            return fail("orphan write", icetap_table_writer_error(w));
+        }
+
+        printf("{\"orphans\":[");
+
+        for (k = 0; k < icetap_table_writer_nfiles(w); k++) {
+            key = icetap_table_key(t,
+                                   icetap_table_writer_file(w, k)->file_path);
+            printf("%s\"%s\"", k ? "," : "", key ? key : "");
+            free(key);
+        }
+
+        printf("]}\n");
+        icetap_table_writer_free(w);
+        rc = 0;
 
     } else if (strcmp(argv[1], "files") == 0 && argc == 8) {
         if (open_table(argv[3], argv[4], argv[5], argv[6], 0, &t, 0, 0,
