@@ -1117,6 +1117,33 @@ icetap_rw_zkey(icetap_rw_t *rw, icetap_rw_src_t *s, size_t r, uint8_t *z)
 }
 
 
+/*
+ * The first key as an order-preserving 64-bit prefix: exact for numbers,
+ * the first 8 bytes of strings; rows whose prefixes tie are compared in
+ * full.
+ */
+
+static uint64_t
+icetap_rw_k0(icetap_rw_t *rw, icetap_rw_src_t *s, size_t r)
+{
+    int                        null;
+    size_t                     v;
+    uint64_t                   u;
+    const icetap_pq_column_t  *c;
+
+    v = 0;
+    c = icetap_rw_keyval(s, rw->keys[0].leaf, r, &v, &null);
+
+    if (c == NULL || null) {
+        return rw->keys[0].nulls_last ? UINT64_MAX : 0;
+    }
+
+    u = icetap_rw_norm(c, v, 0);
+
+    return rw->keys[0].desc ? ~u : u;
+}
+
+
 static int
 icetap_rw_cmp_rows(icetap_rw_t *rw, icetap_rw_src_t *a, size_t ra,
     icetap_rw_src_t *b, size_t rb)
@@ -1195,6 +1222,7 @@ icetap_rw_cmp_rows(icetap_rw_t *rw, icetap_rw_src_t *a, size_t ra,
 /* the in-memory phase: rows of held sources sorted into a run or out */
 
 typedef struct {
+    uint64_t                   k0;
     uint32_t                   src;
     uint32_t                   row;
     uint8_t                   *z;
@@ -1220,6 +1248,9 @@ icetap_rw_ref_cmp(const void *pa, const void *pb, void *ctx)
 
     if (sc->rw->zorder) {
         c = memcmp(a->z, b->z, ICETAP_RW_MAXKEYS * 8);
+
+    } else if (a->k0 != b->k0) {
+        return a->k0 < b->k0 ? -1 : 1;
 
     } else {
         c = icetap_rw_cmp_rows(sc->rw, &sc->srcs[a->src], a->row,
@@ -1275,6 +1306,9 @@ icetap_rw_sort_out(icetap_rw_t *rw, icetap_rw_src_t *srcs, size_t nsrcs,
             if (zmem) {
                 refs[n].z = zmem + n * ICETAP_RW_MAXKEYS * 8;
                 icetap_rw_zkey(rw, &srcs[i], r, refs[n].z);
+
+            } else {
+                refs[n].k0 = icetap_rw_k0(rw, &srcs[i], r);
             }
 
             n++;
@@ -1314,6 +1348,7 @@ typedef struct {
     int                       *map;
     int                        rowid_leaf;
     int                        seq_leaf;
+    uint64_t                   k0;
     uint8_t                    z[ICETAP_RW_MAXKEYS * 8];
 } icetap_rw_cursor_t;
 
@@ -1344,6 +1379,9 @@ icetap_rw_cursor_load(icetap_rw_t *rw, icetap_rw_cursor_t *cu)
         if (cu->s.nrows) {
             if (rw->zorder) {
                 icetap_rw_zkey(rw, &cu->s, 0, cu->z);
+
+            } else {
+                cu->k0 = icetap_rw_k0(rw, &cu->s, 0);
             }
 
             return ICETAP_OK;
@@ -1360,6 +1398,10 @@ icetap_rw_cursor_cmp(icetap_rw_t *rw, icetap_rw_cursor_t *a,
 
     if (rw->zorder) {
         c = memcmp(a->z, b->z, sizeof(a->z));
+
+    } else if (a->k0 != b->k0) {
+        return a->k0 < b->k0 ? -1 : 1;
+
     } else {
         c = icetap_rw_cmp_rows(rw, &a->s, a->row, &b->s, b->row);
     }
@@ -1483,6 +1525,9 @@ icetap_rw_merge(icetap_rw_t *rw, FILE **runs, size_t nruns,
         if (++heap[0]->row < heap[0]->s.nrows) {
             if (rw->zorder) {
                 icetap_rw_zkey(rw, &heap[0]->s, heap[0]->row, heap[0]->z);
+
+            } else {
+                heap[0]->k0 = icetap_rw_k0(rw, &heap[0]->s, heap[0]->row);
             }
 
         } else {
