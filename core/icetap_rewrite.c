@@ -2288,6 +2288,12 @@ icetap_table_rewrite(icetap_table_t *t, const icetap_rewrite_conf_t *conf,
         rc = icetap_table_update_operation(u, "replace", err);
     }
 
+    /* icetap's own properties (the journal's WAL cursor) stay current */
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_inherit(u, "icetap.", err);
+    }
+
     if (rc == ICETAP_OK) {
         icetap_table_update_since(u, since);
         rc = icetap_table_update_commit(u, &res->snapshot_id, err);

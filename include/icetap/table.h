@@ -247,6 +247,13 @@ icetap_rc icetap_table_update_operation(icetap_table_update_t *u,
  */
 void icetap_table_update_since(icetap_table_update_t *u,
     int64_t sequence_number);
+/*
+ * The snapshot summary properties of the parent (the snapshot the commit
+ * builds on, whichever it is) whose names begin with prefix are copied:
+ * a rewrite keeps the journal's "icetap.wal-cursor" current.
+ */
+icetap_rc icetap_table_update_inherit(icetap_table_update_t *u,
+    const char *prefix, icetap_error_t *err);
 /* merging append: rewrite small manifests when there are too many */
 void icetap_table_update_merge(icetap_table_update_t *u, int merge);
 icetap_rc icetap_table_update_commit(icetap_table_update_t *u,
