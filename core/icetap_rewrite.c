@@ -907,7 +907,9 @@ icetap_rw_put_range(icetap_rw_sink_t *k, icetap_rw_src_t *s, size_t r0,
         w = icetap_rw_width(c->physical);
         d0 = d1 = 0;
 
-        if (w == 0) {
+        /* a chunk of nulls only may come without offsets */
+
+        if (w == 0 && c->offsets != NULL && v1 > v0) {
             d0 = c->offsets[v0];
             d1 = c->offsets[v1];
         }
@@ -933,12 +935,12 @@ icetap_rw_put_range(icetap_rw_sink_t *k, icetap_rw_src_t *s, size_t r0,
 
         o->num_entries += e1 - e0;
 
-        if (w) {
+        if (w && v1 > v0) {
             memcpy((uint8_t *) o->values + o->num_values * w,
                    (uint8_t *) c->values + v0 * w, (v1 - v0) * w);
             k->bytes += (v1 - v0) * w;
 
-        } else {
+        } else if (v1 > v0) {
             memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
             base = (uint32_t) o->data_len - (uint32_t) d0;
 
