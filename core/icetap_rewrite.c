@@ -2188,7 +2188,9 @@ icetap_table_rewrite(icetap_table_t *t, const icetap_rewrite_conf_t *conf,
     int64_t                  since;
     icetap_rc                rc;
     icetap_rw_t              rw;
+    const char              *eq;
     icetap_schema_t         *schema;
+    icetap_snapshot_t       *snap;
     icetap_table_update_t   *u;
 
     memset(res, 0, sizeof(icetap_rewrite_result_t));
@@ -2219,6 +2221,21 @@ icetap_table_rewrite(icetap_table_t *t, const icetap_rewrite_conf_t *conf,
 
     since = t->md->last_sequence_number;
     rw.v3 = t->md->format_version >= 3;
+
+    /*
+     * Equality deletes apply by sequence number: rewritten rows would get
+     * a newer one and escape them.  Tables with any are left alone.
+     */
+
+    snap = icetap_metadata_current_snapshot(t->md);
+    eq = snap ? icetap_kvs_get(&snap->summary, "total-equality-deletes")
+              : NULL;
+
+    if (eq != NULL && strtoll(eq, NULL, 10) > 0) {
+        return icetap_error_set(err, ICETAP_INVALID,
+                                "the table has equality deletes, which the "
+                                "rewrite does not apply");
+    }
 
     schema = (icetap_schema_t *) icetap_metadata_current_schema(t->md);
     if (schema == NULL) {

@@ -15,7 +15,9 @@
  * _last_updated_sequence_number explicitly.  The result is committed as
  * a "replace" snapshot; a concurrent commit that removed a rewritten
  * file or deleted rows of one fails it with ICETAP_CONFLICT (nothing is
- * left behind), a concurrent append is kept.
+ * left behind), a concurrent append is kept.  Tables with equality
+ * deletes are refused (ICETAP_INVALID): rewritten rows would escape them.
+ * The snapshot carries the parent's "icetap.*" summary properties.
  */
 
 #ifndef ICETAP_MAINTENANCE_H
