@@ -125,6 +125,8 @@ struct icetap_rw_s {
     size_t                     nin;
     size_t                     cin;
 
+    icetap_tmap_t              wanted;      /* conf.files */
+
     icetap_table_df_t        **out;         /* files written */
     size_t                     nout;
     size_t                     cout;
@@ -1603,7 +1605,9 @@ icetap_rw_spill(icetap_rw_group_t *g)
         rc = icetap_error_set(rw->err, ICETAP_NOMEM, "out of memory");
     }
 
-    if (rc == ICETAP_OK) {
+    /* a run of deleted rows only is no run */
+
+    if (rc == ICETAP_OK && run.f.fp != NULL) {
         g->runs[g->nruns++] = run.f.fp;
         run.f.fp = NULL;
         rw->res->runs++;
@@ -1913,22 +1917,14 @@ icetap_rw_group(icetap_rw_t *rw, int group)
 static icetap_rc
 icetap_rw_collect(void *ctx, const icetap_table_file_t *f)
 {
-    size_t          i;
     icetap_rw_t    *rw;
     icetap_rw_in_t *in;
 
     rw = ctx;
 
-    if (rw->conf.files) {
-        for (i = 0; i < rw->conf.nfiles; i++) {
-            if (strcmp(rw->conf.files[i], f->file->file_path) == 0) {
-                break;
-            }
-        }
-
-        if (i == rw->conf.nfiles) {
-            return ICETAP_OK;
-        }
+    if (rw->conf.files && !icetap_tmap_get(&rw->wanted, f->file->file_path))
+    {
+        return ICETAP_OK;
     }
 
     if (strcmp(f->file->file_format, "PARQUET") != 0
@@ -2172,6 +2168,7 @@ icetap_rw_free(icetap_rw_t *rw, int delete_out)
         icetap_table_df_free(rw->out[i]);
     }
 
+    icetap_tmap_free(&rw->wanted, NULL);
     icetap_free(rw->in);
     icetap_free(rw->out);
     icetap_free(rw->schema_json);
@@ -2259,6 +2256,17 @@ icetap_table_rewrite(icetap_table_t *t, const icetap_rewrite_conf_t *conf,
 
     if (rc == ICETAP_OK) {
         rc = icetap_rw_keys(&rw, schema);
+    }
+
+    for (i = 0; rc == ICETAP_OK && conf->files && i < conf->nfiles; i++) {
+        if (icetap_tmap_put(&rw.wanted, conf->files[i], &rw) != ICETAP_OK) {
+            rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+    }
+
+    if (rc == ICETAP_OK && conf->files && rw.wanted.n != conf->nfiles) {
+        rc = icetap_error_set(err, ICETAP_INVALID,
+                              "a file to rewrite is given twice");
     }
 
     if (rc == ICETAP_OK) {
