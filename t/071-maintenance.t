@@ -38,12 +38,64 @@ my $ak = $Test::Icetap::HTTP::ACCESS_KEY;
 my $sk = $Test::Icetap::HTTP::SECRET_KEY;
 my $state = 'icetap-state';
 my $dir = tempdir(CLEANUP => 1);
+chmod 0777, $dir;
+
+# a plugin probing the Lua API once, next to the maintenance plugin
+
+open my $pf, '>', "$dir/probe.lua" or die;
+print $pf <<'LUA';
+local function find(bucket, name)
+  for _, t in ipairs(icetap.tables(bucket)) do
+    if t.name == name then return t end
+  end
+end
+local names = {}
+for _, b in ipairs(icetap.table_buckets()) do names[#names + 1] = b.name end
+table.sort(names)
+local frozen = find("analytics", "frozen")
+local files = icetap.files(frozen)
+local fields, parts, np = true, {}, 0
+for _, f in ipairs(files) do
+  local why
+  if type(f.path) ~= "string" then why = "path"
+  elseif math.type(f.size) ~= "integer" then why = "size"
+  elseif math.type(f.records) ~= "integer" then why = "records"
+  elseif math.type(f.deleted) ~= "integer" then why = "deleted"
+  elseif type(f.partition) ~= "string" then why = "partition"
+  elseif f.age ~= nil and type(f.age) ~= "number" then why = "age"
+  elseif f.tier ~= nil or f.last_access ~= nil then why = "tier"
+  end
+  if why then fields = why end
+  if not parts[f.partition] then parts[f.partition] = true; np = np + 1 end
+end
+local sc = icetap.storage_class(frozen)
+local info = icetap.table_info(find("analytics", "events_v3"))
+local conf = icetap.maintenance_config(frozen)
+local f = assert(io.open(icetap.params.out .. ".tmp", "w"))
+f:write(string.format(
+  '{"buckets":"%s","nfiles":%d,"fields":"%s","partitions":%d,' ..
+  '"storage_class":"%s","sort":"%s %s %s","format":%d,' ..
+  '"compaction":"%s","target":%d,"unreferenced_days":%d,' ..
+  '"all_tables":%d}',
+  table.concat(names, ","), #files, tostring(fields), np,
+  sc and sc.storageClass or "none", info.sort_order[1].column,
+  info.sort_order[1].direction, info.sort_order[1].null_order,
+  info.format_version, conf.icebergCompaction.status,
+  conf.icebergCompaction.settings.targetFileSizeMB,
+  conf.icebergUnreferencedFileRemoval.settings.unreferencedDays,
+  #icetap.tables()))
+f:close()
+os.rename(icetap.params.out .. ".tmp", icetap.params.out)
+LUA
+close $pf;
+chmod 0644, "$dir/probe.lua";
 
 my $env = Test::Icetap::Env->new(workers => 1, http_config => <<"HTTP",
 icetap_store http://127.0.0.1:\$TEST_NGINX_S3_PORT bucket=$state
              access_key=$ak secret_key=$sk addressing=path;
 icetap_plugin maintenance $root/plugins/maintenance.lua interval=3600
               clock_offset=2h;
+icetap_plugin probe $dir/probe.lua out=$dir/probe.json;
 HTTP
     config => <<'CONF');
 location / {
@@ -71,6 +123,13 @@ sub driver { run_json("'$drv'", @_) }
 sub catalog {
     run_json('python3', "$FindBin::Bin/py/maint_catalog.py", $s3, $state,
              @_);
+}
+
+sub catalog_file {
+    my ($f) = @_;
+    open my $fh, '<', $f or return undef;
+    local $/;
+    return eval { decode_json(<$fh>) };
 }
 
 sub catalog_set {
@@ -124,6 +183,9 @@ catalog_set('icetap/catalog/analytics/sales/frozen.json', 'maintenance',
       %{mconf('icebergSnapshotManagement', 'enabled',
               minSnapshotsToKeep => 3, maxSnapshotAgeHours => 1)} });
 
+catalog_set('icetap/catalog/analytics.json', 'storage_class',
+            { storageClass => 'INTELLIGENT_TIERING' });
+
 # icebird reads the v2 table before
 
 ok(system('python3', "$FindBin::Bin/py/maint_catalog.py", $s3, $state,
@@ -152,6 +214,31 @@ until ($env->error_log =~ /maintenance pass 1 over (\d+) tables done/
 
 like($env->error_log, qr/maintenance pass 1 over 4 tables done/,
      'one maintenance pass over the four tables');
+
+# what the probe saw through the Lua API
+
+my $probe;
+for (1 .. 100) {
+    last if $probe = -f "$dir/probe.json" && catalog_file("$dir/probe.json");
+    sleep 0.2;
+}
+ok($probe, 'the probe plugin wrote its findings') or diag $env->error_log;
+is($probe->{buckets}, 'analytics,aws-s3', 'icetap.table_buckets()');
+is($probe->{all_tables}, 4, 'icetap.tables() lists all four tables');
+is($probe->{nfiles}, scalar @{$before{frozen}{files}},
+   'icetap.files() lists the live data files');
+is($probe->{fields}, 'true', 'with size, records, deleted, partition, age '
+   . '(nil once the adding snapshot expired; last access and tier unknown: '
+   . 'nil)');
+is($probe->{partitions}, 3, 'three partitions');
+is($probe->{storage_class}, 'INTELLIGENT_TIERING',
+   "icetap.storage_class() falls back to the bucket's");
+is($probe->{sort}, 'score desc nulls-last', 'icetap.table_info() sort order');
+is($probe->{format}, 3, 'and format version');
+is($probe->{compaction}, 'disabled', 'icetap.maintenance_config(): the '
+   . "table's status");
+is($probe->{target}, 512, 'the S3 Tables default target');
+is($probe->{unreferenced_days}, 3, 'the bucket-level default');
 
 for my $t (sort keys %tables) {
     my ($tb, $ns, $name) = @{$tables{$t}};
