@@ -547,6 +547,51 @@ icetap_catalog_pointer_load(void *ctx, char **location, icetap_error_t *err)
  * writer that swapped in between makes the PUT fail, never both win.
  */
 
+/*
+ * The members of the entry read that the new document lacks (those of
+ * the S3 Tables API: maintenance, policy, tags...) are carried over, so
+ * a commit keeps them.
+ */
+
+static icetap_rc
+icetap_catalog_keep_members(const icetap_buf_t *raw, icetap_buf_t *out)
+{
+    char        *text;
+    json_t      *old, *doc, *v;
+    const char  *k;
+    icetap_rc    rc;
+
+    old = json_loadb((const char *) raw->data, raw->len, 0, NULL);
+    doc = json_loadb((const char *) out->data, out->len, 0, NULL);
+
+    if (!json_is_object(old) || !json_is_object(doc)) {
+        json_decref(old);
+        json_decref(doc);
+        return ICETAP_OK;
+    }
+
+    json_object_foreach(old, k, v) {
+        if (json_object_get(doc, k) == NULL) {
+            json_object_set(doc, k, v);
+        }
+    }
+
+    text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(old);
+    json_decref(doc);
+
+    if (text == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    icetap_buf_reset(out);
+    rc = icetap_buf_append(out, text, strlen(text));
+    free(text);
+
+    return rc;
+}
+
+
 icetap_rc
 icetap_catalog_pointer_swap(void *ctx, const char *expected,
     const char *location, icetap_error_t *err)
@@ -555,7 +600,8 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
     char                       etag[ICETAP_STORE_ETAG_LEN], token[32];
     int64_t                    version;
     icetap_rc                  rc;
-    icetap_buf_t               b;
+    icetap_buf_t               b, raw;
+    icetap_store_obj_t         obj;
     icetap_catalog_table_t     cur, *e;
     icetap_store_put_opts_t    opts;
     icetap_catalog_pointer_t  *cp = ctx;
@@ -571,6 +617,7 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
     memset(&opts, 0, sizeof(opts));
     opts.content_type = "application/json";
     memset(&b, 0, sizeof(b));
+    memset(&raw, 0, sizeof(raw));
 
     if (expected == NULL) {
         /* a new table: the entry must not exist */
@@ -584,9 +631,22 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
         rc = icetap_catalog_table_to_json(&cur, &b, err);
 
     } else {
-        rc = icetap_catalog_table_load(cp->store, e->table_bucket,
-                                       e->namespace, e->name, &cur, etag,
-                                       err);
+        icetap_store_obj_init(&obj);
+
+        rc = icetap_store_get(cp->store, key, 0, -1, icetap_catalog_sink,
+                              &raw, &obj, err);
+        if (rc == ICETAP_OK) {
+            snprintf(etag, ICETAP_STORE_ETAG_LEN, "%s", obj.etag);
+            rc = icetap_catalog_table_from_json((char *) raw.data, raw.len,
+                                                &cur, err);
+        }
+
+        icetap_store_obj_free(&obj);
+
+        if (rc != ICETAP_OK) {
+            icetap_buf_free(&raw);
+        }
+
         if (rc == ICETAP_NOTFOUND) {
             return icetap_error_set(err, ICETAP_CONFLICT,
                                     "table \"%s\" was dropped", e->name);
@@ -604,6 +664,7 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
             || (cur.extra && json_object_get(cur.extra, "renamed_to")))
         {
             icetap_catalog_table_free(&cur);
+            icetap_buf_free(&raw);
             return icetap_error_set(err, ICETAP_CONFLICT,
                                     "table \"%s\" was changed by another "
                                     "writer", e->name);
@@ -626,6 +687,13 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
             rc = icetap_catalog_table_to_json(&cur, &b, err);
         }
 
+        if (rc == ICETAP_OK
+            && icetap_catalog_keep_members(&raw, &b) != ICETAP_OK)
+        {
+            rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+
+        icetap_buf_free(&raw);
         icetap_catalog_table_free(&cur);
         opts.if_match = etag;
     }

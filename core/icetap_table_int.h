@@ -134,6 +134,11 @@ icetap_rc icetap_table_pq_prefetch(icetap_table_pqsrc_t *src,
 /* Parquet schema of an Iceberg schema (field ids on every element) */
 icetap_rc icetap_table_pq_schema(const icetap_schema_t *schema,
     icetap_pq_schema_t **out, icetap_error_t *err);
+/* the same, with the v3 row lineage columns last when lineage is set */
+#define ICETAP_FIELD_ROW_ID             2147483540
+#define ICETAP_FIELD_LAST_UPDATED_SEQ   2147483539
+icetap_rc icetap_table_pq_schema_ex(const icetap_schema_t *schema,
+    int lineage, icetap_pq_schema_t **out, icetap_error_t *err);
 
 void icetap_table_sleep_ms(unsigned ms);
 

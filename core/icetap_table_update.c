@@ -58,6 +58,8 @@ struct icetap_table_update_s {
     icetap_kvs_t               summary;
     char                      *op;
     int                        merge;
+    int64_t                    since_seq;   /* deletes newer: conflict */
+    char                      *inherit;     /* summary prefix carried */
 
     icetap_tu_added_t         *added;       /* manifests of adds */
     size_t                     nadded;
@@ -118,6 +120,7 @@ icetap_table_update_new(icetap_table_t *t, icetap_table_update_t **out,
     }
 
     u->t = t;
+    u->since_seq = -1;
 
     rc = icetap_uuid4(u->uuid, err);
     if (rc == ICETAP_OK) {
@@ -325,6 +328,28 @@ icetap_table_update_operation(icetap_table_update_t *u, const char *op,
 
     icetap_free(u->op);
     u->op = s;
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_table_update_since(icetap_table_update_t *u, int64_t sequence_number)
+{
+    u->since_seq = sequence_number;
+}
+
+
+icetap_rc
+icetap_table_update_inherit(icetap_table_update_t *u, const char *prefix,
+    icetap_error_t *err)
+{
+    icetap_free(u->inherit);
+
+    u->inherit = icetap_strndup(prefix, strlen(prefix));
+    if (u->inherit == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
 
     return ICETAP_OK;
 }
@@ -705,6 +730,19 @@ icetap_tu_scan(icetap_table_update_t *u, icetap_table_metadata_t *md,
                 }
 
                 continue;
+            }
+
+            if (u->since_seq >= 0 && u->removes.n
+                && e.sequence_number > u->since_seq
+                && (e.file.referenced_data_file == NULL
+                    || icetap_tmap_get(&u->removes,
+                                       e.file.referenced_data_file)))
+            {
+                rc = icetap_error_set(err, ICETAP_CONFLICT,
+                                      "rows of a data file to remove were "
+                                      "deleted by a concurrent commit (%.300s)",
+                                      e.file.file_path);
+                break;
             }
 
             if (icetap_tu_del_affected(u, &e, v3)) {
@@ -1435,6 +1473,19 @@ icetap_tu_summary(icetap_table_update_t *u, const icetap_snapshot_t *parent,
                         icetap_tu_total(parent, "total-equality-deletes"),
                         1);
 
+    /* the parent's properties of a prefix, kept by a rewrite */
+
+    for (i = 0; u->inherit && parent && i < parent->summary.n; i++) {
+        if (strncmp(parent->summary.items[i].key, u->inherit,
+                    strlen(u->inherit)) == 0
+            && icetap_kvs_get(&u->summary, parent->summary.items[i].key)
+               == NULL)
+        {
+            rc |= icetap_kvs_set(m, parent->summary.items[i].key,
+                                 parent->summary.items[i].value);
+        }
+    }
+
     for (i = 0; i < u->summary.n; i++) {
         rc |= icetap_kvs_set(m, u->summary.items[i].key,
                              u->summary.items[i].value);
@@ -1761,5 +1812,6 @@ icetap_table_update_free(icetap_table_update_t *u)
     icetap_tmap_free(&u->rowdels, icetap_tu_rd_free);
     icetap_kvs_free(&u->summary);
     icetap_free(u->op);
+    icetap_free(u->inherit);
     icetap_free(u);
 }

@@ -1054,6 +1054,14 @@ icetap_rc
 icetap_table_pq_schema(const icetap_schema_t *schema,
     icetap_pq_schema_t **out, icetap_error_t *err)
 {
+    return icetap_table_pq_schema_ex(schema, 0, out, err);
+}
+
+
+icetap_rc
+icetap_table_pq_schema_ex(const icetap_schema_t *schema, int lineage,
+    icetap_pq_schema_t **out, icetap_error_t *err)
+{
     int                  h;
     size_t               i;
     icetap_rc            rc;
@@ -1078,6 +1086,20 @@ icetap_table_pq_schema(const icetap_schema_t *schema,
             icetap_pq_schema_free(ps);
             return (icetap_rc) h;
         }
+    }
+
+    /* v3 row lineage columns of rewritten rows (spec section 6) */
+
+    if (lineage
+        && (icetap_pq_schema_add(ps, ICETAP_PQ_ROOT, ICETAP_FIELD_ROW_ID,
+                                 "_row_id", 0, ICETAP_PQ_LONG, 0, 0, err) < 0
+            || icetap_pq_schema_add(ps, ICETAP_PQ_ROOT,
+                                    ICETAP_FIELD_LAST_UPDATED_SEQ,
+                                    "_last_updated_sequence_number", 0,
+                                    ICETAP_PQ_LONG, 0, 0, err) < 0))
+    {
+        icetap_pq_schema_free(ps);
+        return err ? err->code : ICETAP_NOMEM;
     }
 
     rc = icetap_pq_schema_finish(ps, err);

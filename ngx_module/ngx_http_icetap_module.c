@@ -87,6 +87,13 @@ static ngx_command_t  ngx_http_icetap_commands[] = {
       0,
       NULL },
 
+    { ngx_string("icetap_plugin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_icetap_plugin,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("icetap_access_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_icetap_access_key,
@@ -197,6 +204,7 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *     imcf->configured = 0;
      *     imcf->store = NULL;
      *     imcf->journal = NULL;
+     *     imcf->plugins = NULL;
      *     imcf->keys = NULL;
      *     imcf->region = { 0, NULL };
      *     imcf->account_id = { 0, NULL };
@@ -461,6 +469,10 @@ ngx_http_icetap_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_icetap_uploads_init(cf, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_icetap_plugin_init(cf, imcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -58,6 +58,7 @@ typedef struct {
 
     ngx_http_icetap_store_conf_t  *store;       /* NULL: no icetap_store */
     ngx_http_icetap_journal_conf_t  *journal;   /* NULL: no journal */
+    ngx_array_t               *plugins;         /* icetap_plugin */
     ngx_array_t               *keys;            /* ngx_http_icetap_key_t */
     ngx_str_t                  region;          /* for ARNs and SigV4 */
     ngx_str_t                  account_id;
@@ -163,6 +164,12 @@ ngx_int_t ngx_http_icetap_auth_verify(ngx_http_request_t *r,
 char *ngx_http_icetap_journal(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_icetap_journal_init(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
+
+/* ngx_http_icetap_plugin.c: Lua plugins in helper processes */
+char *ngx_http_icetap_plugin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_icetap_plugin_init(ngx_conf_t *cf,
     ngx_http_icetap_main_conf_t *imcf);
 
 /* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */

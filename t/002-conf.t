@@ -32,6 +32,8 @@ sub localise {
     $text =~ s{^(\s*listen)\s+\d+;}{$1 127.0.0.1:$port;}mg;
     $text =~ s{^(\s*worker_processes)\s+\S+;}{$1 1;}m;
     $text =~ s{127\.0\.0\.1:9000}{127.0.0.1:$s3}g;
+    $text =~ s{^(\s*icetap_plugin\s+\S+\s+)\S*/plugins/}
+              {$1$FindBin::Bin/../plugins/}mg;
 
     if ($text =~ s{^(\s*icetap_access_key_file)\s+\S+;}
                   {$1 $keydir/icetap-keys;}m)

@@ -239,6 +239,21 @@ icetap_rc icetap_table_update_set(icetap_table_update_t *u,
 /* "replace", "overwrite", ...; NULL: derived */
 icetap_rc icetap_table_update_operation(icetap_table_update_t *u,
     const char *op, icetap_error_t *err);
+/*
+ * A rewrite planned at a sequence number: a delete file newer than it
+ * that applies to a removed file (or to any file: an equality or a
+ * multi-file position delete) fails the commit with ICETAP_CONFLICT, as
+ * the rewritten rows would bring the deleted ones back.  -1: no check.
+ */
+void icetap_table_update_since(icetap_table_update_t *u,
+    int64_t sequence_number);
+/*
+ * The snapshot summary properties of the parent (the snapshot the commit
+ * builds on, whichever it is) whose names begin with prefix are copied:
+ * a rewrite keeps the journal's "icetap.wal-cursor" current.
+ */
+icetap_rc icetap_table_update_inherit(icetap_table_update_t *u,
+    const char *prefix, icetap_error_t *err);
 /* merging append: rewrite small manifests when there are too many */
 void icetap_table_update_merge(icetap_table_update_t *u, int merge);
 icetap_rc icetap_table_update_commit(icetap_table_update_t *u,
