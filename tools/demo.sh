@@ -35,6 +35,7 @@ say "starting the S3 store (moto) on 127.0.0.1:$S3_PORT"
 moto_server -H 127.0.0.1 -p "$S3_PORT" > "$W/logs/moto.log" 2>&1 &
 MOTO=$!
 
+cp plugins/maintenance.lua "$W/maintenance.lua"
 sed -e "s|@MODULE@|$MODULE|" -e "s|@PREFIX@|$W|g" \
     -e "s|@S3_PORT@|$S3_PORT|" -e "s|@GW_PORT@|$GW_PORT|" \
     -e "s|@TABLES_PORT@|$TABLES_PORT|" \

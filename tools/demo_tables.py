@@ -7,6 +7,7 @@ usage: demo_tables.py TABLES_PORT
 
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -85,3 +86,14 @@ loc = t.get_table_metadata_location(tableBucketARN=arn, namespace="sales",
                                     name="orders")
 show("s3tables.get_table_metadata_location   (the same pointer, swapped)",
      loc["versionToken"])
+
+ns = tables[0]["namespace"][0]
+for i in range(60):
+    st = t.get_table_maintenance_job_status(tableBucketARN=aws, namespace=ns,
+                                            name="journal")["status"]
+    if st.get("icebergCompaction", {}).get("status") == "Successful":
+        break
+    time.sleep(0.5)
+show("s3tables.get_table_maintenance_job_status(aws-s3 journal)   "
+     "(the maintenance plugin)",
+     {k: v.get("status") for k, v in st.items()})
