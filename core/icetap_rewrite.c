@@ -923,6 +923,59 @@ icetap_rw_put_range(icetap_rw_sink_t *k, icetap_rw_src_t *s, size_t r0,
                                     "out of memory");
         }
 
+        if (e1 - e0 == 1 && v1 - v0 <= 1) {
+            /*
+             * One value of a flat column: the sort's case, row by row,
+             * where a library call per byte range would cost more than
+             * the copy.
+             */
+
+            o->rep[o->num_entries] = c->rep ? c->rep[e0] : 0;
+            o->def[o->num_entries] = c->def ? c->def[e0] : 0;
+            o->num_entries++;
+            k->bytes += 2;
+
+            if (v1 == v0) {
+                continue;
+            }
+
+            switch (w) {
+
+            case 8:
+                memcpy((uint8_t *) o->values + o->num_values * 8,
+                       (uint8_t *) c->values + v0 * 8, 8);
+                break;
+
+            case 4:
+                memcpy((uint8_t *) o->values + o->num_values * 4,
+                       (uint8_t *) c->values + v0 * 4, 4);
+                break;
+
+            case 0:
+                if (d1 - d0 <= 16) {
+                    for (i = 0; i < d1 - d0; i++) {
+                        o->data[o->data_len + i] = c->data[d0 + i];
+                    }
+
+                } else {
+                    memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
+                }
+
+                o->data_len += d1 - d0;
+                o->offsets[o->num_values + 1] = (uint32_t) o->data_len;
+                k->bytes += 4;
+                break;
+
+            default:
+                memcpy((uint8_t *) o->values + o->num_values * w,
+                       (uint8_t *) c->values + v0 * w, w);
+            }
+
+            k->bytes += w ? w : d1 - d0;
+            o->num_values++;
+            continue;
+        }
+
         if (c->rep) {
             memcpy(o->rep + o->num_entries, c->rep + e0, e1 - e0);
         } else {
