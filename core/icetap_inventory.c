@@ -1,0 +1,2250 @@
+/*
+ * Copyright (C) icetap authors
+ *
+ * The live inventory table: backfill, incremental steps from the WAL,
+ * the identity index (see include/icetap/inventory.h).
+ */
+
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <icetap/inventory.h>
+
+
+#define ICETAP_INV_INDEX_MAGIC   "ICETAPIX1"
+#define ICETAP_INV_PAGE          1000
+
+
+/*
+ * Field ids: the 16 columns take 1..16 in the order of the spec; the
+ * maps' key and value fields take 17..20.
+ */
+
+static const char  icetap_inventory_schema[] =
+    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+    "{\"id\":1,\"name\":\"bucket\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":2,\"name\":\"key\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":3,\"name\":\"sequence_number\",\"required\":true,"
+    "\"type\":\"string\"},"
+    "{\"id\":4,\"name\":\"version_id\",\"required\":false,"
+    "\"type\":\"string\"},"
+    "{\"id\":5,\"name\":\"is_delete_marker\",\"required\":false,"
+    "\"type\":\"boolean\"},"
+    "{\"id\":6,\"name\":\"size\",\"required\":false,\"type\":\"long\"},"
+    "{\"id\":7,\"name\":\"last_modified_date\",\"required\":false,"
+    "\"type\":\"timestamp\"},"
+    "{\"id\":8,\"name\":\"e_tag\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":9,\"name\":\"storage_class\",\"required\":false,"
+    "\"type\":\"string\"},"
+    "{\"id\":10,\"name\":\"is_multipart\",\"required\":false,"
+    "\"type\":\"boolean\"},"
+    "{\"id\":11,\"name\":\"encryption_status\",\"required\":false,"
+    "\"type\":\"string\"},"
+    "{\"id\":12,\"name\":\"is_bucket_key_enabled\",\"required\":false,"
+    "\"type\":\"boolean\"},"
+    "{\"id\":13,\"name\":\"kms_key_arn\",\"required\":false,"
+    "\"type\":\"string\"},"
+    "{\"id\":14,\"name\":\"checksum_algorithm\",\"required\":false,"
+    "\"type\":\"string\"},"
+    "{\"id\":15,\"name\":\"object_tags\",\"required\":false,\"type\":"
+    "{\"type\":\"map\",\"key-id\":17,\"key\":\"string\",\"value-id\":18,"
+    "\"value\":\"string\",\"value-required\":false}},"
+    "{\"id\":16,\"name\":\"user_metadata\",\"required\":false,\"type\":"
+    "{\"type\":\"map\",\"key-id\":19,\"key\":\"string\",\"value-id\":20,"
+    "\"value\":\"string\",\"value-required\":false}}"
+    "]}";
+
+
+/* the index: identity -> (file, position, sequence) */
+
+typedef struct {
+    char                      *id;          /* key NUL version */
+    size_t                     len;
+    uint32_t                   file;
+    uint32_t                   marker;
+    uint64_t                   pos;
+    uint64_t                   seq;
+} icetap_inv_entry_t;
+
+
+typedef struct {
+    icetap_inv_entry_t        *slots;
+    size_t                     cap;         /* power of two */
+    size_t                     n;
+    size_t                     used;        /* n + tombstones */
+    char                     **files;
+    size_t                     nfiles;
+    size_t                     cfiles;
+} icetap_inv_index_t;
+
+
+#define ICETAP_INV_TOMB  ((char *) 1)
+
+
+struct icetap_inventory_s {
+    icetap_table_t            *t;
+    char                      *wal_dir;
+    char                      *bucket;
+    size_t                     bucket_len;
+    char                      *index_path;
+    icetap_store_t            *source;
+    icetap_inventory_store_pt  open_store;
+    void                      *store_ctx;
+    unsigned                   concurrency;
+    size_t                     max_records;
+
+    icetap_wal_cursor_t        cursor;
+    int64_t                    known_snapshot;
+    icetap_inventory_state_e   state;
+    unsigned                   loaded:1;
+
+    icetap_inv_index_t         ix;
+    int64_t                    ix_snapshot;     /* what ix describes */
+    unsigned                   ix_valid:1;
+
+    icetap_inventory_stats_t   stats;
+};
+
+
+/* a WAL record kept for folding */
+
+typedef struct {
+    char                      *id;
+    size_t                     len;
+    uint64_t                   seq;
+    uint8_t                   *enc;
+    size_t                     enc_len;
+    unsigned                   op:8;
+} icetap_inv_rec_t;
+
+
+typedef struct {
+    icetap_inventory_t        *inv;
+    icetap_wal_cursor_t       *next;
+    icetap_inv_rec_t          *recs;
+    size_t                     n;
+    size_t                     cap;
+    icetap_error_t            *err;
+} icetap_inv_batch_t;
+
+
+static icetap_rc icetap_inv_sync(icetap_inventory_t *inv,
+    icetap_error_t *err);
+static icetap_rc icetap_inv_index_rebuild(icetap_inventory_t *inv,
+    icetap_error_t *err);
+static void icetap_inv_index_save(icetap_inventory_t *inv);
+static icetap_rc icetap_inv_index_load(icetap_inventory_t *inv);
+
+
+const char *
+icetap_inventory_schema_json(void)
+{
+    return icetap_inventory_schema;
+}
+
+
+/* identities */
+
+
+static int
+icetap_inv_null_version(const char *v, size_t len)
+{
+    return v == NULL || len == 0 || (len == 4 && memcmp(v, "null", 4) == 0);
+}
+
+
+static char *
+icetap_inv_id(const char *key, size_t klen, const char *vid, size_t vlen,
+    size_t *len)
+{
+    char  *id;
+
+    if (icetap_inv_null_version(vid, vlen)) {
+        vlen = 0;
+    }
+
+    id = icetap_alloc(klen + vlen + 2);
+    if (id == NULL) {
+        return NULL;
+    }
+
+    memcpy(id, key, klen);
+    id[klen] = '\0';
+
+    if (vlen) {
+        memcpy(id + klen + 1, vid, vlen);
+    }
+
+    id[klen + 1 + vlen] = '\0';
+    *len = klen + 1 + vlen;
+
+    return id;
+}
+
+
+static uint64_t
+icetap_inv_hash(const char *p, size_t len)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 1469598103934665603ULL;
+
+    for (i = 0; i < len; i++) {
+        h ^= (uint8_t) p[i];
+        h *= 1099511628211ULL;
+    }
+
+    return h;
+}
+
+
+static void
+icetap_inv_index_clear(icetap_inv_index_t *ix)
+{
+    size_t  i;
+
+    for (i = 0; i < ix->cap; i++) {
+        if (ix->slots[i].id != NULL && ix->slots[i].id != ICETAP_INV_TOMB) {
+            icetap_free(ix->slots[i].id);
+        }
+    }
+
+    for (i = 0; i < ix->nfiles; i++) {
+        icetap_free(ix->files[i]);
+    }
+
+    icetap_free(ix->slots);
+    icetap_free(ix->files);
+    memset(ix, 0, sizeof(icetap_inv_index_t));
+}
+
+
+static icetap_inv_entry_t *
+icetap_inv_index_find(icetap_inv_index_t *ix, const char *id, size_t len)
+{
+    size_t               i, mask;
+    icetap_inv_entry_t  *e;
+
+    if (ix->cap == 0) {
+        return NULL;
+    }
+
+    mask = ix->cap - 1;
+    i = icetap_inv_hash(id, len) & mask;
+
+    for ( ;; ) {
+        e = &ix->slots[i];
+
+        if (e->id == NULL) {
+            return NULL;
+        }
+
+        if (e->id != ICETAP_INV_TOMB && e->len == len
+            && memcmp(e->id, id, len) == 0)
+        {
+            return e;
+        }
+
+        i = (i + 1) & mask;
+    }
+}
+
+
+static icetap_rc
+icetap_inv_index_grow(icetap_inv_index_t *ix)
+{
+    size_t               i, j, cap, mask;
+    icetap_inv_entry_t  *slots, *e;
+
+    cap = ix->cap ? ix->cap * 2 : 1024;
+
+    while (ix->n * 2 >= cap) {
+        cap *= 2;
+    }
+
+    slots = icetap_calloc(cap, sizeof(icetap_inv_entry_t));
+    if (slots == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    mask = cap - 1;
+
+    for (i = 0; i < ix->cap; i++) {
+        e = &ix->slots[i];
+
+        if (e->id == NULL || e->id == ICETAP_INV_TOMB) {
+            continue;
+        }
+
+        j = icetap_inv_hash(e->id, e->len) & mask;
+
+        while (slots[j].id != NULL) {
+            j = (j + 1) & mask;
+        }
+
+        slots[j] = *e;
+    }
+
+    icetap_free(ix->slots);
+    ix->slots = slots;
+    ix->cap = cap;
+    ix->used = ix->n;
+
+    return ICETAP_OK;
+}
+
+
+/* takes id; replaces an entry of the same identity */
+
+static icetap_rc
+icetap_inv_index_put(icetap_inv_index_t *ix, char *id, size_t len,
+    uint32_t file, uint64_t pos, uint64_t seq, int marker)
+{
+    size_t               i, mask;
+    icetap_inv_entry_t  *e;
+
+    e = icetap_inv_index_find(ix, id, len);
+
+    if (e != NULL) {
+        icetap_free(id);
+        e->file = file;
+        e->pos = pos;
+        e->seq = seq;
+        e->marker = marker;
+        return ICETAP_OK;
+    }
+
+    if ((ix->used + 1) * 4 >= ix->cap * 3) {
+        if (icetap_inv_index_grow(ix) != ICETAP_OK) {
+            icetap_free(id);
+            return ICETAP_NOMEM;
+        }
+    }
+
+    mask = ix->cap - 1;
+    i = icetap_inv_hash(id, len) & mask;
+
+    while (ix->slots[i].id != NULL && ix->slots[i].id != ICETAP_INV_TOMB) {
+        i = (i + 1) & mask;
+    }
+
+    if (ix->slots[i].id == NULL) {
+        ix->used++;
+    }
+
+    e = &ix->slots[i];
+    e->id = id;
+    e->len = len;
+    e->file = file;
+    e->pos = pos;
+    e->seq = seq;
+    e->marker = marker;
+    ix->n++;
+
+    return ICETAP_OK;
+}
+
+
+static void
+icetap_inv_index_del(icetap_inv_index_t *ix, icetap_inv_entry_t *e)
+{
+    icetap_free(e->id);
+    e->id = ICETAP_INV_TOMB;
+    ix->n--;
+}
+
+
+static icetap_rc
+icetap_inv_index_file(icetap_inv_index_t *ix, const char *path,
+    uint32_t *file)
+{
+    size_t   i;
+    void    *p;
+
+    for (i = ix->nfiles; i > 0; i--) {
+        if (strcmp(ix->files[i - 1], path) == 0) {
+            *file = (uint32_t) (i - 1);
+            return ICETAP_OK;
+        }
+    }
+
+    if (ix->nfiles == ix->cfiles) {
+        ix->cfiles = ix->cfiles ? 2 * ix->cfiles : 64;
+        p = icetap_realloc(ix->files, ix->cfiles * sizeof(char *));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        ix->files = p;
+    }
+
+    ix->files[ix->nfiles] = icetap_strndup(path, strlen(path));
+    if (ix->files[ix->nfiles] == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    *file = (uint32_t) ix->nfiles++;
+
+    return ICETAP_OK;
+}
+
+
+/* opening */
+
+
+icetap_rc
+icetap_inventory_open(icetap_table_t *t, const icetap_inventory_conf_t *conf,
+    icetap_inventory_t **out, icetap_error_t *err)
+{
+    icetap_inventory_t  *inv;
+
+    *out = NULL;
+
+    inv = icetap_calloc(1, sizeof(icetap_inventory_t));
+    if (inv == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    inv->t = t;
+    inv->wal_dir = icetap_strndup(conf->wal_dir, strlen(conf->wal_dir));
+    inv->bucket = icetap_strndup(conf->bucket, strlen(conf->bucket));
+    inv->bucket_len = strlen(conf->bucket);
+    inv->index_path = conf->index_path
+                      ? icetap_strndup(conf->index_path,
+                                       strlen(conf->index_path))
+                      : NULL;
+    inv->source = conf->source;
+    inv->open_store = conf->open_store;
+    inv->store_ctx = conf->store_ctx;
+    inv->concurrency = conf->concurrency ? conf->concurrency : 8;
+    inv->max_records = conf->max_records ? conf->max_records : 100000;
+    inv->known_snapshot = ICETAP_NO_SNAPSHOT;
+    inv->ix_snapshot = ICETAP_NO_SNAPSHOT;
+
+    if (inv->wal_dir == NULL || inv->bucket == NULL
+        || (conf->index_path != NULL && inv->index_path == NULL))
+    {
+        icetap_inventory_free(inv);
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    *out = inv;
+
+    return ICETAP_OK;
+}
+
+
+void
+icetap_inventory_free(icetap_inventory_t *inv)
+{
+    if (inv == NULL) {
+        return;
+    }
+
+    icetap_inv_index_clear(&inv->ix);
+    icetap_wal_cursor_free(&inv->cursor);
+    icetap_free(inv->wal_dir);
+    icetap_free(inv->bucket);
+    icetap_free(inv->index_path);
+    icetap_free(inv);
+}
+
+
+const icetap_wal_cursor_t *
+icetap_inventory_cursor(const icetap_inventory_t *inv)
+{
+    return &inv->cursor;
+}
+
+
+const icetap_inventory_stats_t *
+icetap_inventory_stats(const icetap_inventory_t *inv)
+{
+    return &inv->stats;
+}
+
+
+static const char *
+icetap_inv_summary(const icetap_table_metadata_t *md,
+    const icetap_snapshot_t *snap, const char *key)
+{
+    size_t       n;
+    const char  *s;
+
+    for (n = 0; snap != NULL && n <= md->nsnapshots; n++) {
+        s = icetap_kvs_get(&snap->summary, key);
+
+        if (s != NULL) {
+            return s;
+        }
+
+        if (snap->parent_id == ICETAP_NO_SNAPSHOT) {
+            break;
+        }
+
+        snap = icetap_metadata_snapshot(md, snap->parent_id);
+    }
+
+    return NULL;
+}
+
+
+icetap_rc
+icetap_inventory_journal_cursor(icetap_table_t *journal,
+    icetap_wal_cursor_t *c, icetap_error_t *err)
+{
+    icetap_rc                       rc;
+    const char                     *s;
+    icetap_snapshot_t              *snap;
+    const icetap_table_metadata_t  *md;
+
+    memset(c, 0, sizeof(icetap_wal_cursor_t));
+
+    rc = icetap_table_refresh(journal, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    md = icetap_table_metadata(journal);
+    snap = icetap_metadata_current_snapshot(md);
+    s = icetap_inv_summary(md, snap, ICETAP_JOURNAL_CURSOR_KEY);
+
+    if (s == NULL) {
+        return ICETAP_OK;
+    }
+
+    return icetap_wal_cursor_parse(s, c, err);
+}
+
+
+/* the table's cursor and state, the index of its current snapshot */
+
+static icetap_rc
+icetap_inv_sync(icetap_inventory_t *inv, icetap_error_t *err)
+{
+    int64_t                         id;
+    icetap_rc                       rc;
+    const char                     *s;
+    icetap_snapshot_t              *snap;
+    const icetap_table_metadata_t  *md;
+
+    rc = icetap_table_refresh(inv->t, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    md = icetap_table_metadata(inv->t);
+    snap = icetap_metadata_current_snapshot(md);
+    id = snap ? snap->snapshot_id : ICETAP_NO_SNAPSHOT;
+
+    if (inv->loaded && id == inv->known_snapshot) {
+        return ICETAP_OK;
+    }
+
+    icetap_wal_cursor_free(&inv->cursor);
+
+    s = icetap_inv_summary(md, snap, ICETAP_JOURNAL_CURSOR_KEY);
+
+    if (s != NULL) {
+        rc = icetap_wal_cursor_parse(s, &inv->cursor, err);
+        if (rc != ICETAP_OK) {
+            return rc;
+        }
+    }
+
+    s = icetap_inv_summary(md, snap, ICETAP_INVENTORY_STATE_KEY);
+
+    if (snap == NULL) {
+        inv->state = ICETAP_INVENTORY_NEW;
+
+    } else if (s != NULL && strcmp(s, "active") == 0) {
+        inv->state = ICETAP_INVENTORY_ACTIVE;
+
+    } else {
+        inv->state = ICETAP_INVENTORY_BACKFILLING;
+    }
+
+    inv->known_snapshot = id;
+    inv->loaded = 1;
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_inventory_state(icetap_inventory_t *inv,
+    icetap_inventory_state_e *state, icetap_error_t *err)
+{
+    icetap_rc  rc;
+
+    rc = icetap_inv_sync(inv, err);
+    *state = inv->state;
+
+    return rc;
+}
+
+
+static icetap_rc
+icetap_inv_commit(icetap_inventory_t *inv, icetap_table_update_t *u,
+    const icetap_wal_cursor_t *cursor, const char *state, int64_t *sid,
+    icetap_error_t *err)
+{
+    char       *cur;
+    icetap_rc   rc;
+
+    cur = icetap_wal_cursor_format(cursor);
+    if (cur == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    rc = icetap_table_update_set(u, ICETAP_JOURNAL_CURSOR_KEY, cur, err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_set(u, ICETAP_INVENTORY_STATE_KEY, state,
+                                     err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_commit(u, sid, err);
+    }
+
+    free(cur);
+
+    if (rc != ICETAP_OK) {
+        /* the next call takes cursor and index from what is current */
+        inv->loaded = 0;
+        inv->ix_valid = 0;
+        return rc;
+    }
+
+    inv->stats.commits++;
+    inv->stats.last_commit_ms = icetap_table_now_ms();
+    inv->stats.snapshot_id = *sid;
+    inv->known_snapshot = *sid;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_cursor_copy(const icetap_wal_cursor_t *from,
+    icetap_wal_cursor_t *to)
+{
+    size_t  i;
+
+    memset(to, 0, sizeof(icetap_wal_cursor_t));
+
+    for (i = 0; i < from->n; i++) {
+        if (icetap_wal_cursor_set(to, from->pos[i].name, from->pos[i].offset)
+            != ICETAP_OK)
+        {
+            icetap_wal_cursor_free(to);
+            return ICETAP_NOMEM;
+        }
+    }
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_inventory_start(icetap_inventory_t *inv,
+    const icetap_wal_cursor_t *from, icetap_error_t *err)
+{
+    int64_t                 sid;
+    icetap_rc               rc;
+    icetap_table_update_t  *u;
+
+    rc = icetap_inv_sync(inv, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (inv->state != ICETAP_INVENTORY_NEW) {
+        return ICETAP_OK;
+    }
+
+    rc = icetap_table_update_new(inv->t, &u, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    rc = icetap_table_update_operation(u, "append", err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_inv_commit(inv, u, from, "backfilling", &sid, err);
+    }
+
+    icetap_table_update_free(u);
+
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    icetap_wal_cursor_free(&inv->cursor);
+
+    if (icetap_inv_cursor_copy(from, &inv->cursor) != ICETAP_OK) {
+        inv->loaded = 0;
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    inv->state = ICETAP_INVENTORY_BACKFILLING;
+
+    return ICETAP_OK;
+}
+
+
+/* rows */
+
+
+static icetap_rc
+icetap_inv_str_col(icetap_pq_writer_t *pw, const icetap_jstr_t *s)
+{
+    if (s->null) {
+        return icetap_pq_null(pw);
+    }
+
+    return icetap_pq_bytes(pw, s->s.data ? s->s.data : "", s->s.len);
+}
+
+
+static icetap_rc
+icetap_inv_map_col(icetap_pq_writer_t *pw, const icetap_jmap_t *m)
+{
+    size_t     i;
+    icetap_rc  rc;
+
+    if (m->null) {
+        return icetap_pq_null(pw);
+    }
+
+    rc = icetap_pq_begin(pw);
+
+    for (i = 0; rc == ICETAP_OK && i < m->n; i++) {
+        rc = icetap_pq_bytes(pw, m->kv[i].key.data ? m->kv[i].key.data : "",
+                             m->kv[i].key.len);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_pq_bytes(pw, m->kv[i].value.data
+                                     ? m->kv[i].value.data : "",
+                                 m->kv[i].value.len);
+        }
+    }
+
+    return rc == ICETAP_OK ? icetap_pq_end(pw) : rc;
+}
+
+
+#define icetap_inv_bool_col(pw, b)                                           \
+    ((b)->null ? icetap_pq_null(pw) : icetap_pq_bool(pw, (b)->v))
+
+#define icetap_inv_long_col(pw, l)                                           \
+    ((l)->null ? icetap_pq_null(pw) : icetap_pq_int64(pw, (l)->v))
+
+
+static icetap_rc
+icetap_inv_write_row(icetap_table_writer_t *w, icetap_journal_row_t *row,
+    icetap_error_t *err)
+{
+    icetap_rc            rc;
+    icetap_pq_writer_t  *pw;
+
+    if (icetap_inv_null_version(row->version_id.s.data,
+                                row->version_id.s.len))
+    {
+        row->version_id.null = 1;
+    }
+
+    rc = icetap_table_writer_begin(w, NULL, &pw);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_pq_bytes(pw, row->bucket.data, row->bucket.len);
+    }
+
+#define next(call)  if (rc == ICETAP_OK) { rc = (call); }
+
+    next(icetap_pq_bytes(pw, row->key.data, row->key.len));
+    next(icetap_pq_str(pw, row->sequence_number));
+    next(icetap_inv_str_col(pw, &row->version_id));
+    next(icetap_inv_bool_col(pw, &row->is_delete_marker));
+    next(icetap_inv_long_col(pw, &row->size));
+    next(icetap_inv_long_col(pw, &row->last_modified_us));
+    next(icetap_inv_str_col(pw, &row->e_tag));
+    next(icetap_inv_str_col(pw, &row->storage_class));
+    next(icetap_inv_bool_col(pw, &row->is_multipart));
+    next(icetap_inv_str_col(pw, &row->encryption_status));
+    next(icetap_inv_bool_col(pw, &row->is_bucket_key_enabled));
+    next(icetap_inv_str_col(pw, &row->kms_key_arn));
+    next(icetap_inv_str_col(pw, &row->checksum_algorithm));
+    next(icetap_inv_map_col(pw, &row->object_tags));
+    next(icetap_inv_map_col(pw, &row->user_metadata));
+    next(icetap_table_writer_end(w));
+
+#undef next
+
+    if (rc != ICETAP_OK) {
+        *err = *icetap_table_writer_error(w);
+        if (err->code == ICETAP_OK) {
+            icetap_error_set(err, rc, "writing an inventory row failed");
+        }
+    }
+
+    return rc;
+}
+
+
+static icetap_rc
+icetap_inv_writer(icetap_inventory_t *inv, icetap_table_writer_t **w,
+    icetap_error_t *err)
+{
+    icetap_table_writer_conf_t  wc;
+
+    memset(&wc, 0, sizeof(wc));
+    wc.target_file_size = (size_t) 1 << 40;
+
+    return icetap_table_writer_open(inv->t, &wc, w, err);
+}
+
+
+/* the backfill */
+
+
+typedef struct {
+    const icetap_store_version_t  *v;
+    icetap_journal_lookup_t        lk;
+    icetap_rc                      rc;
+    icetap_error_t                 err;
+} icetap_inv_item_t;
+
+
+typedef struct {
+    icetap_inventory_t            *inv;
+    icetap_store_t                *store;
+    icetap_inv_item_t             *items;
+    size_t                         n;
+    size_t                         from;
+    size_t                         step;
+} icetap_inv_worker_t;
+
+
+typedef struct {
+    icetap_inventory_t            *inv;
+    icetap_table_writer_t         *w;
+    icetap_store_t               **stores;
+    unsigned                       nstores;
+    icetap_inv_item_t             *items;
+    size_t                         cap;
+    uint64_t                       rows;
+    icetap_error_t                *err;
+} icetap_inv_backfill_t;
+
+
+static void
+icetap_inv_version_rec(icetap_inventory_t *inv,
+    const icetap_store_version_t *v, icetap_wal_rec_t *rec)
+{
+    memset(rec, 0, sizeof(icetap_wal_rec_t));
+
+    rec->op = v->delete_marker ? ICETAP_WAL_OP_DELETE : ICETAP_WAL_OP_PUT;
+    rec->flags = v->delete_marker
+                 ? (ICETAP_WAL_F_DM_KNOWN | ICETAP_WAL_F_DELETE_MARKER)
+                 : ICETAP_WAL_F_ENRICH;
+    rec->time_us = v->last_modified_ms * 1000;
+    rec->seq = (uint64_t) v->last_modified_ms * 1000;
+    rec->bucket.data = inv->bucket;
+    rec->bucket.len = inv->bucket_len;
+    rec->key.data = v->key;
+    rec->key.len = strlen(v->key);
+
+    if (v->version_id != NULL) {
+        rec->version_id.data = v->version_id;
+        rec->version_id.len = strlen(v->version_id);
+    }
+
+    if (v->etag != NULL) {
+        rec->etag.data = v->etag;
+        rec->etag.len = strlen(v->etag);
+    }
+}
+
+
+static void *
+icetap_inv_worker(void *arg)
+{
+    size_t                i;
+    icetap_wal_rec_t      rec;
+    icetap_inv_item_t    *it;
+    icetap_inv_worker_t  *wk = arg;
+
+    for (i = wk->from; i < wk->n; i += wk->step) {
+        it = &wk->items[i];
+
+        if (it->v->delete_marker) {
+            continue;
+        }
+
+        icetap_inv_version_rec(wk->inv, it->v, &rec);
+        it->rc = icetap_journal_lookup(wk->store, &rec, &it->lk, &it->err);
+    }
+
+    return NULL;
+}
+
+
+static icetap_rc
+icetap_inv_backfill_page(void *ctx, const icetap_store_version_t *v,
+    size_t n)
+{
+    size_t                  i;
+    unsigned                k, nt;
+    icetap_rc               rc;
+    pthread_t               th[64];
+    icetap_wal_rec_t        rec;
+    icetap_inv_worker_t     wk[64];
+    icetap_journal_row_t    row;
+    icetap_inv_backfill_t  *b = ctx;
+
+    if (n > b->cap) {
+        icetap_free(b->items);
+        b->items = icetap_calloc(n, sizeof(icetap_inv_item_t));
+        if (b->items == NULL) {
+            b->cap = 0;
+            return icetap_error_set(b->err, ICETAP_NOMEM, "out of memory");
+        }
+
+        b->cap = n;
+    }
+
+    memset(b->items, 0, n * sizeof(icetap_inv_item_t));
+
+    for (i = 0; i < n; i++) {
+        b->items[i].v = &v[i];
+    }
+
+    nt = b->nstores;
+
+    for (k = 0; k < nt; k++) {
+        wk[k].inv = b->inv;
+        wk[k].store = b->stores[k];
+        wk[k].items = b->items;
+        wk[k].n = n;
+        wk[k].from = k;
+        wk[k].step = nt;
+    }
+
+    for (k = 1; k < nt; k++) {
+        if (pthread_create(&th[k], NULL, icetap_inv_worker, &wk[k]) != 0) {
+            /* this one's share is done by the caller's thread */
+            wk[k].step = 0;
+        }
+    }
+
+    (void) icetap_inv_worker(&wk[0]);
+
+    for (k = 1; k < nt; k++) {
+        if (wk[k].step == 0) {
+            wk[k].step = nt;
+            (void) icetap_inv_worker(&wk[k]);
+
+        } else {
+            (void) pthread_join(th[k], NULL);
+        }
+    }
+
+    rc = ICETAP_OK;
+
+    for (i = 0; i < n; i++) {
+        if (rc == ICETAP_OK && b->items[i].rc != ICETAP_OK) {
+            rc = b->items[i].rc;
+            *b->err = b->items[i].err;
+        }
+
+        if (rc == ICETAP_OK
+            && (v[i].delete_marker || b->items[i].lk.e.found))
+        {
+            icetap_inv_version_rec(b->inv, &v[i], &rec);
+
+            rc = icetap_journal_row(&rec, v[i].delete_marker
+                                          ? NULL : &b->items[i].lk.e,
+                                    &row, b->err);
+
+            if (rc == ICETAP_OK && v[i].delete_marker) {
+                row.last_modified_us.null = 0;
+                row.last_modified_us.v = v[i].last_modified_ms * 1000;
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_write_row(b->w, &row, b->err);
+            }
+
+            b->rows += (rc == ICETAP_OK);
+        }
+
+        icetap_journal_lookup_free(&b->items[i].lk);
+    }
+
+    b->inv->stats.lookups += n;
+
+    return rc;
+}
+
+
+icetap_rc
+icetap_inventory_backfill(icetap_inventory_t *inv, icetap_error_t *err)
+{
+    int64_t                 sid;
+    unsigned                k;
+    icetap_rc               rc;
+    icetap_store_t         *stores[64];
+    icetap_table_update_t  *u;
+    icetap_inv_backfill_t   b;
+
+    rc = icetap_inv_sync(inv, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (inv->state != ICETAP_INVENTORY_BACKFILLING) {
+        return ICETAP_OK;
+    }
+
+    memset(&b, 0, sizeof(b));
+    b.inv = inv;
+    b.err = err;
+    b.stores = stores;
+
+    stores[0] = inv->source;
+    b.nstores = 1;
+
+    for (k = 1; inv->open_store != NULL && k < inv->concurrency && k < 64;
+         k++)
+    {
+        stores[k] = inv->open_store(inv->store_ctx, err);
+        if (stores[k] == NULL) {
+            break;
+        }
+
+        b.nstores++;
+    }
+
+    icetap_error_clear(err);
+
+    rc = icetap_inv_writer(inv, &b.w, err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_store_s3_list_versions(inv->source, NULL,
+                                           ICETAP_INV_PAGE,
+                                           icetap_inv_backfill_page, &b,
+                                           err);
+    }
+
+    for (k = 1; k < b.nstores; k++) {
+        icetap_store_destroy(stores[k]);
+    }
+
+    icetap_free(b.items);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_writer_close(b.w);
+        if (rc != ICETAP_OK) {
+            *err = *icetap_table_writer_error(b.w);
+        }
+    }
+
+    if (rc != ICETAP_OK) {
+        if (b.w) {
+            icetap_table_writer_abort(b.w);
+            icetap_table_writer_free(b.w);
+        }
+
+        return rc;
+    }
+
+    u = NULL;
+    rc = icetap_table_update_new(inv->t, &u, err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_add_files(u, b.w, err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_operation(u, "append", err);
+    }
+
+    if (rc == ICETAP_OK) {
+        inv->stats.bytes_written += icetap_table_writer_bytes(b.w);
+        rc = icetap_inv_commit(inv, u, &inv->cursor, "active", &sid, err);
+    }
+
+    if (u != NULL) {
+        icetap_table_update_free(u);
+
+    } else {
+        icetap_table_writer_abort(b.w);
+    }
+
+    icetap_table_writer_free(b.w);
+
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    inv->state = ICETAP_INVENTORY_ACTIVE;
+    inv->stats.backfilled = b.rows;
+    inv->ix_valid = 0;
+
+    return ICETAP_OK;
+}
+
+
+/* the index from the table, or from its file */
+
+
+static icetap_rc
+icetap_inv_value_str(const icetap_table_batch_t *b, int32_t id, size_t row,
+    const char **p, size_t *len, icetap_error_t *err)
+{
+    icetap_rc       rc;
+    icetap_value_t  v;
+
+    rc = icetap_table_batch_value(b, id, row, &v, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (v.is_null) {
+        *p = NULL;
+        *len = 0;
+        return ICETAP_OK;
+    }
+
+    *p = (const char *) v.v.bin.data;
+    *len = v.v.bin.len;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_index_rebuild(icetap_inventory_t *inv, icetap_error_t *err)
+{
+    char                   *id, seqs[17];
+    size_t                  r, klen, vlen, slen;
+    uint32_t                file;
+    uint64_t                seq;
+    icetap_rc               rc;
+    const char             *k, *vid, *s;
+    icetap_value_t          dm;
+    icetap_table_batch_t    b;
+    icetap_table_reader_t  *rd;
+
+    icetap_inv_index_clear(&inv->ix);
+    inv->ix_valid = 0;
+
+    if (inv->known_snapshot == ICETAP_NO_SNAPSHOT) {
+        inv->ix_snapshot = ICETAP_NO_SNAPSHOT;
+        inv->ix_valid = 1;
+        return ICETAP_OK;
+    }
+
+    rc = icetap_table_reader_open(inv->t, inv->known_snapshot, &rd, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        rc = icetap_table_reader_next(rd, &b, err);
+
+        if (rc == ICETAP_EOF) {
+            rc = ICETAP_OK;
+            break;
+        }
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+
+        if (b.nlive == 0) {
+            continue;
+        }
+
+        rc = icetap_inv_index_file(&inv->ix, b.file_path, &file);
+
+        for (r = 0; rc == ICETAP_OK && r < b.nrows; r++) {
+            if (!b.live[r]) {
+                continue;
+            }
+
+            rc = icetap_inv_value_str(&b, 2, r, &k, &klen, err);
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_value_str(&b, 4, r, &vid, &vlen, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_value_str(&b, 3, r, &s, &slen, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_table_batch_value(&b, 5, r, &dm, err);
+            }
+
+            if (rc != ICETAP_OK) {
+                break;
+            }
+
+            seq = 0;
+
+            if (s != NULL && slen < sizeof(seqs)) {
+                memcpy(seqs, s, slen);
+                seqs[slen] = '\0';
+                seq = strtoull(seqs, NULL, 16);
+            }
+
+            id = icetap_inv_id(k ? k : "", klen, vid, vlen, &klen);
+
+            if (id == NULL
+                || icetap_inv_index_put(&inv->ix, id, klen, file,
+                                        b.first_pos + r, seq,
+                                        !dm.is_null && dm.v.b)
+                   != ICETAP_OK)
+            {
+                rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+            }
+        }
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+    }
+
+    icetap_table_reader_free(rd);
+
+    if (rc != ICETAP_OK) {
+        icetap_inv_index_clear(&inv->ix);
+        return rc;
+    }
+
+    inv->ix_snapshot = inv->known_snapshot;
+    inv->ix_valid = 1;
+    inv->stats.index_rebuilds++;
+
+    icetap_inv_index_save(inv);
+
+    return ICETAP_OK;
+}
+
+
+/*
+ * The file: magic, snapshot id, the file paths, the entries; a trailer
+ * with the entry count guards against a torn file.  It is written to a
+ * temporary name and renamed.
+ */
+
+static int
+icetap_inv_put(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n;
+}
+
+
+static void
+icetap_inv_index_save(icetap_inventory_t *inv)
+{
+    int                  ok;
+    FILE                *f;
+    size_t               i;
+    uint64_t             v;
+    icetap_inv_entry_t  *e;
+    char                 tmp[4096];
+
+    if (inv->index_path == NULL || !inv->ix_valid) {
+        return;
+    }
+
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", inv->index_path, (int) getpid());
+
+    f = fopen(tmp, "wb");
+    if (f == NULL) {
+        return;
+    }
+
+    ok = icetap_inv_put(f, ICETAP_INV_INDEX_MAGIC, 9)
+         && icetap_inv_put(f, &inv->ix_snapshot, 8);
+
+    v = inv->ix.nfiles;
+    ok = ok && icetap_inv_put(f, &v, 8);
+
+    for (i = 0; ok && i < inv->ix.nfiles; i++) {
+        v = strlen(inv->ix.files[i]);
+        ok = icetap_inv_put(f, &v, 8)
+             && icetap_inv_put(f, inv->ix.files[i], v);
+    }
+
+    v = inv->ix.n;
+    ok = ok && icetap_inv_put(f, &v, 8);
+
+    for (i = 0; ok && i < inv->ix.cap; i++) {
+        e = &inv->ix.slots[i];
+
+        if (e->id == NULL || e->id == ICETAP_INV_TOMB) {
+            continue;
+        }
+
+        v = e->len;
+        ok = icetap_inv_put(f, &v, 8) && icetap_inv_put(f, e->id, e->len)
+             && icetap_inv_put(f, &e->file, 4)
+             && icetap_inv_put(f, &e->marker, 4)
+             && icetap_inv_put(f, &e->pos, 8)
+             && icetap_inv_put(f, &e->seq, 8);
+    }
+
+    v = inv->ix.n;
+    ok = ok && icetap_inv_put(f, &v, 8);
+
+    if (fclose(f) != 0 || !ok || rename(tmp, inv->index_path) != 0) {
+        (void) unlink(tmp);
+    }
+}
+
+
+static int
+icetap_inv_get(FILE *f, void *p, size_t n)
+{
+    return fread(p, 1, n, f) == n;
+}
+
+
+/* ICETAP_OK when the file describes the current snapshot */
+
+static icetap_rc
+icetap_inv_index_load(icetap_inventory_t *inv)
+{
+    int       ok;
+    char      magic[9], *s;
+    FILE     *f;
+    int64_t   sid;
+    uint32_t  file, marker;
+    uint64_t  n, i, len, pos, seq, count;
+
+    if (inv->index_path == NULL) {
+        return ICETAP_NOTFOUND;
+    }
+
+    f = fopen(inv->index_path, "rb");
+    if (f == NULL) {
+        return ICETAP_NOTFOUND;
+    }
+
+    icetap_inv_index_clear(&inv->ix);
+    inv->ix_valid = 0;
+
+    ok = icetap_inv_get(f, magic, 9)
+         && memcmp(magic, ICETAP_INV_INDEX_MAGIC, 9) == 0
+         && icetap_inv_get(f, &sid, 8)
+         && sid == inv->known_snapshot
+         && icetap_inv_get(f, &n, 8);
+
+    for (i = 0; ok && i < n; i++) {
+        ok = icetap_inv_get(f, &len, 8) && len < 65536;
+        s = ok ? icetap_alloc(len + 1) : NULL;
+        ok = s != NULL && icetap_inv_get(f, s, len);
+
+        if (ok) {
+            s[len] = '\0';
+            ok = icetap_inv_index_file(&inv->ix, s, &file) == ICETAP_OK
+                 && file == i;
+        }
+
+        icetap_free(s);
+    }
+
+    ok = ok && icetap_inv_get(f, &count, 8);
+
+    for (i = 0; ok && i < count; i++) {
+        ok = icetap_inv_get(f, &len, 8) && len < 65536;
+        s = ok ? icetap_alloc(len + 1) : NULL;
+        ok = s != NULL && icetap_inv_get(f, s, len)
+             && icetap_inv_get(f, &file, 4) && file < n
+             && icetap_inv_get(f, &marker, 4)
+             && icetap_inv_get(f, &pos, 8)
+             && icetap_inv_get(f, &seq, 8);
+
+        if (!ok) {
+            icetap_free(s);
+            break;
+        }
+
+        ok = icetap_inv_index_put(&inv->ix, s, len, file, pos, seq,
+                                  marker != 0)
+             == ICETAP_OK;
+    }
+
+    ok = ok && icetap_inv_get(f, &n, 8) && n == count
+         && inv->ix.n == count;
+
+    fclose(f);
+
+    if (!ok) {
+        icetap_inv_index_clear(&inv->ix);
+        return ICETAP_NOTFOUND;
+    }
+
+    inv->ix_snapshot = sid;
+    inv->ix_valid = 1;
+    inv->stats.index_loads++;
+
+    return ICETAP_OK;
+}
+
+
+static void icetap_inv_index_stats(icetap_inventory_t *inv);
+
+
+static icetap_rc
+icetap_inv_index_ready(icetap_inventory_t *inv, icetap_error_t *err)
+{
+    icetap_rc  rc;
+
+    if (inv->ix_valid && inv->ix_snapshot == inv->known_snapshot) {
+        return ICETAP_OK;
+    }
+
+    rc = icetap_inv_index_load(inv);
+
+    if (rc != ICETAP_OK) {
+        rc = icetap_inv_index_rebuild(inv, err);
+    }
+
+    if (rc == ICETAP_OK) {
+        icetap_inv_index_stats(inv);
+    }
+
+    return rc;
+}
+
+
+static void
+icetap_inv_index_stats(icetap_inventory_t *inv)
+{
+    size_t    i, n;
+    uint8_t  *seen;
+
+    inv->stats.live_rows = inv->ix.n;
+    inv->stats.files = 0;
+
+    if (inv->ix.nfiles == 0) {
+        return;
+    }
+
+    seen = icetap_calloc(inv->ix.nfiles, 1);
+    if (seen == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    for (i = 0; i < inv->ix.cap; i++) {
+        if (inv->ix.slots[i].id != NULL
+            && inv->ix.slots[i].id != ICETAP_INV_TOMB
+            && !seen[inv->ix.slots[i].file])
+        {
+            seen[inv->ix.slots[i].file] = 1;
+            n++;
+        }
+    }
+
+    icetap_free(seen);
+    inv->stats.files = n;
+}
+
+
+/* incremental steps */
+
+
+static int
+icetap_inv_relevant(icetap_inventory_t *inv, const icetap_wal_rec_t *rec)
+{
+    return rec->bucket.len == inv->bucket_len
+           && memcmp(rec->bucket.data, inv->bucket, inv->bucket_len) == 0
+           && icetap_wal_record_type(rec->op) != NULL
+           && rec->key.data != NULL;
+}
+
+
+static icetap_rc
+icetap_inv_record(void *ctx, const icetap_wal_rec_t *rec,
+    const char *segment, uint64_t next)
+{
+    void                *p;
+    icetap_inv_rec_t    *r;
+    icetap_inv_batch_t  *b = ctx;
+
+    if (icetap_wal_cursor_set(b->next, segment, next) != ICETAP_OK) {
+        return icetap_error_set(b->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    if (!icetap_inv_relevant(b->inv, rec)) {
+        return ICETAP_OK;
+    }
+
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 256;
+        p = icetap_realloc(b->recs, b->cap * sizeof(icetap_inv_rec_t));
+        if (p == NULL) {
+            return icetap_error_set(b->err, ICETAP_NOMEM, "out of memory");
+        }
+
+        b->recs = p;
+    }
+
+    r = &b->recs[b->n];
+    memset(r, 0, sizeof(icetap_inv_rec_t));
+
+    r->id = icetap_inv_id(rec->key.data, rec->key.len, rec->version_id.data,
+                          rec->version_id.len, &r->len);
+    r->seq = rec->seq;
+    r->op = rec->op;
+    r->enc_len = icetap_wal_rec_size(rec);
+    r->enc = icetap_alloc(r->enc_len ? r->enc_len : 1);
+
+    if (r->id == NULL || r->enc == NULL) {
+        icetap_free(r->id);
+        icetap_free(r->enc);
+        return icetap_error_set(b->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    r->enc_len = icetap_wal_rec_encode(rec, r->enc);
+    b->n++;
+
+    return ICETAP_OK;
+}
+
+
+/*
+ * A tag change without a version id (a store that does not report
+ * x-amz-version-id on PutObjectTagging) changed the version that was
+ * current then: the one the key's latest earlier put of the batch made;
+ * else the current one by a HEAD, unless a later put of the batch made
+ * that one, in which case the newest version the listing shows that no
+ * later put of the batch made.  A bucket that was never versioned has
+ * no version ids: nothing to resolve.
+ */
+
+static int
+icetap_inv_creates(unsigned op)
+{
+    return op == ICETAP_WAL_OP_PUT || op == ICETAP_WAL_OP_COPY
+           || op == ICETAP_WAL_OP_COMPLETE_MPU || op == ICETAP_WAL_OP_POST;
+}
+
+
+typedef struct {
+    const char                *key;
+    icetap_inv_rec_t          *recs;        /* the key's, later puts */
+    size_t                     n;
+    uint64_t                   seq;
+    char                      *found;
+} icetap_inv_latest_t;
+
+
+static int
+icetap_inv_made_later(icetap_inv_rec_t *recs, size_t n, uint64_t seq,
+    const char *vid)
+{
+    size_t       i, klen;
+    const char  *v;
+
+    for (i = 0; i < n; i++) {
+        if (!icetap_inv_creates(recs[i].op) || recs[i].seq <= seq) {
+            continue;
+        }
+
+        klen = strlen(recs[i].id);
+        v = recs[i].id + klen + 1;
+
+        if (strcmp(v, vid) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static icetap_rc
+icetap_inv_latest_page(void *ctx, const icetap_store_version_t *v, size_t n)
+{
+    size_t                i;
+    icetap_inv_latest_t  *l = ctx;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(v[i].key, l->key) != 0) {
+            if (strcmp(v[i].key, l->key) > 0) {
+                return ICETAP_EOF;
+            }
+
+            continue;
+        }
+
+        if (v[i].delete_marker || v[i].version_id == NULL
+            || icetap_inv_made_later(l->recs, l->n, l->seq, v[i].version_id))
+        {
+            continue;
+        }
+
+        l->found = icetap_strndup(v[i].version_id, strlen(v[i].version_id));
+
+        return l->found ? ICETAP_EOF : ICETAP_NOMEM;
+    }
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_resolve(icetap_inventory_t *inv, icetap_inv_rec_t *recs,
+    size_t n, size_t t, icetap_error_t *err)
+{
+    char                    key[1025 * 3], *id, *vid;
+    size_t                  i, len, best;
+    uint8_t                *enc;
+    icetap_rc               rc;
+    icetap_inv_rec_t       *r;
+    icetap_wal_rec_t        rec;
+    icetap_inv_latest_t     l;
+    icetap_store_s3_head_t  h;
+
+    r = &recs[t];
+
+    if ((r->op != ICETAP_WAL_OP_PUT_TAGGING
+         && r->op != ICETAP_WAL_OP_DELETE_TAGGING)
+        || r->id[r->len - 1] != '\0' || r->len > sizeof(key))
+    {
+        return ICETAP_OK;
+    }
+
+    memcpy(key, r->id, r->len);
+    vid = NULL;
+    best = n;
+
+    for (i = 0; i < n; i++) {
+        if (icetap_inv_creates(recs[i].op) && recs[i].seq < r->seq
+            && recs[i].id[recs[i].len - 1] != '\0'
+            && (best == n || recs[i].seq > recs[best].seq))
+        {
+            best = i;
+        }
+    }
+
+    if (best < n) {
+        vid = icetap_strndup(recs[best].id + r->len,
+                             recs[best].len - r->len);
+        if (vid == NULL) {
+            return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+
+    } else {
+        memset(&h, 0, sizeof(h));
+
+        rc = icetap_store_s3_head_version(inv->source, key, NULL, &h, err);
+        inv->stats.lookups++;
+
+        if (rc != ICETAP_OK) {
+            icetap_store_s3_head_free(&h);
+
+            if (rc == ICETAP_NOTFOUND
+                || (err->http_status >= 400 && err->http_status < 500
+                    && err->http_status != 429))
+            {
+                /* gone: nothing to apply it to */
+                icetap_error_clear(err);
+                return ICETAP_OK;
+            }
+
+            return rc;
+        }
+
+        if (icetap_inv_null_version(h.version_id, strlen(h.version_id))) {
+            icetap_store_s3_head_free(&h);
+            return ICETAP_OK;
+        }
+
+        if (!icetap_inv_made_later(recs, n, r->seq, h.version_id)) {
+            vid = icetap_strndup(h.version_id, strlen(h.version_id));
+            icetap_store_s3_head_free(&h);
+
+            if (vid == NULL) {
+                return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+            }
+
+        } else {
+            icetap_store_s3_head_free(&h);
+
+            memset(&l, 0, sizeof(l));
+            l.key = key;
+            l.recs = recs;
+            l.n = n;
+            l.seq = r->seq;
+
+            rc = icetap_store_s3_list_versions(inv->source, key, 0,
+                                               icetap_inv_latest_page, &l,
+                                               err);
+            inv->stats.lookups++;
+
+            if (rc != ICETAP_OK) {
+                icetap_free(l.found);
+                return rc;
+            }
+
+            if (l.found == NULL) {
+                return ICETAP_OK;
+            }
+
+            vid = l.found;
+        }
+    }
+
+    rc = icetap_wal_rec_decode(r->enc, r->enc_len, &rec, err);
+    if (rc != ICETAP_OK) {
+        icetap_free(vid);
+        return rc;
+    }
+
+    rec.version_id.data = vid;
+    rec.version_id.len = strlen(vid);
+
+    id = icetap_inv_id(rec.key.data, rec.key.len, rec.version_id.data,
+                       rec.version_id.len, &len);
+    enc = icetap_alloc(icetap_wal_rec_size(&rec) + 1);
+
+    if (id == NULL || enc == NULL) {
+        icetap_free(id);
+        icetap_free(enc);
+        icetap_free(vid);
+        icetap_wal_rec_free(&rec);
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    icetap_free(r->id);
+    icetap_free(r->enc);
+    r->id = id;
+    r->len = len;
+    r->enc = enc;
+    r->enc_len = icetap_wal_rec_encode(&rec, enc);
+
+    icetap_free(vid);
+    icetap_wal_rec_free(&rec);
+
+    return ICETAP_OK;
+}
+
+
+static int
+icetap_inv_rec_cmp(const void *a, const void *b)
+{
+    int                      c;
+    size_t                   n;
+    const icetap_inv_rec_t  *x = a, *y = b;
+
+    n = x->len < y->len ? x->len : y->len;
+    c = memcmp(x->id, y->id, n);
+
+    if (c != 0) {
+        return c;
+    }
+
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+
+    if (x->seq != y->seq) {
+        return x->seq < y->seq ? -1 : 1;
+    }
+
+    return 0;
+}
+
+
+/* what one identity becomes after its records */
+
+typedef struct {
+    icetap_inv_rec_t        *src;           /* the record of the new row */
+    icetap_inv_entry_t      *old;           /* its row now, NULL: none */
+    unsigned                 exists:1;
+    unsigned                 marker:1;
+} icetap_inv_fold_t;
+
+
+static icetap_rc
+icetap_inv_fold(icetap_inventory_t *inv, icetap_inv_rec_t *r, size_t n,
+    icetap_inv_fold_t *f, icetap_error_t *err)
+{
+    size_t            i;
+    icetap_rc         rc;
+    const char       *rt;
+    icetap_wal_rec_t  rec;
+
+    memset(f, 0, sizeof(icetap_inv_fold_t));
+
+    f->old = icetap_inv_index_find(&inv->ix, r[0].id, r[0].len);
+    f->exists = (f->old != NULL);
+    f->marker = f->old ? f->old->marker : 0;
+
+    for (i = 0; i < n; i++) {
+        if (f->old != NULL && r[i].seq < f->old->seq) {
+            /* older than the row: already reflected */
+            continue;
+        }
+
+        rc = icetap_wal_rec_decode(r[i].enc, r[i].enc_len, &rec, err);
+        if (rc != ICETAP_OK) {
+            return rc;
+        }
+
+        rt = icetap_wal_record_type(rec.op);
+
+        if (rt[0] != 'D') {
+            f->exists = 1;
+            f->marker = 0;
+            f->src = &r[i];
+
+        } else if ((rec.flags & ICETAP_WAL_F_DM_KNOWN)
+                   && (rec.flags & ICETAP_WAL_F_DELETE_MARKER))
+        {
+            if (f->exists && f->marker && r[i].id[r[i].len - 1] != '\0') {
+                /* a delete marker deleted by its version id */
+                f->exists = 0;
+
+            } else {
+                f->exists = 1;
+                f->marker = 1;
+                f->src = &r[i];
+            }
+
+        } else {
+            f->exists = 0;
+        }
+
+        icetap_wal_rec_free(&rec);
+        inv->stats.applied++;
+    }
+
+    return ICETAP_OK;
+}
+
+
+typedef struct {
+    char                    *id;
+    size_t                   len;
+    uint64_t                 seq;
+    unsigned                 marker:1;
+} icetap_inv_new_t;
+
+
+static icetap_rc
+icetap_inv_positions(icetap_inventory_t *inv, icetap_table_update_t *u,
+    icetap_inv_entry_t **olds, size_t nold, icetap_error_t *err)
+{
+    size_t               i, j;
+    uint32_t             file;
+    icetap_rc            rc;
+    icetap_roaring64_t  *rb;
+
+    rc = ICETAP_OK;
+
+    for (i = 0; rc == ICETAP_OK && i < nold; i++) {
+        if (olds[i] == NULL) {
+            continue;
+        }
+
+        file = olds[i]->file;
+        rb = icetap_roaring64_create();
+        if (rb == NULL) {
+            return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+
+        for (j = i; j < nold; j++) {
+            if (olds[j] != NULL && olds[j]->file == file) {
+                if (icetap_roaring64_add(rb, olds[j]->pos) != ICETAP_OK) {
+                    rc = icetap_error_set(err, ICETAP_NOMEM,
+                                          "out of memory");
+                    break;
+                }
+
+                if (j != i) {
+                    olds[j] = NULL;
+                }
+            }
+        }
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_table_update_delete_rows(u, inv->ix.files[file], rb,
+                                                 err);
+        }
+
+        icetap_roaring64_destroy(rb);
+    }
+
+    return rc;
+}
+
+
+icetap_rc
+icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
+    icetap_error_t *err)
+{
+    char                   *id;
+    size_t                  i, j, k, klen, nnew, nold;
+    int64_t                 sid;
+    uint32_t                file;
+    icetap_rc               rc;
+    const char             *path;
+    icetap_wal_rec_t        rec;
+    icetap_inv_fold_t       f;
+    icetap_inv_new_t       *news;
+    icetap_inv_batch_t      b;
+    icetap_inv_entry_t    **olds, **tmp_olds;
+    icetap_wal_cursor_t     next;
+    icetap_journal_row_t    row;
+    icetap_table_writer_t  *w;
+    icetap_table_update_t  *u;
+    icetap_journal_lookup_t lk;
+
+    *applied = 0;
+    *more = 0;
+
+    rc = icetap_inv_sync(inv, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (inv->state != ICETAP_INVENTORY_ACTIVE) {
+        return ICETAP_OK;
+    }
+
+    rc = icetap_inv_index_ready(inv, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    if (icetap_inv_cursor_copy(&inv->cursor, &next) != ICETAP_OK) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    memset(&b, 0, sizeof(b));
+    b.inv = inv;
+    b.next = &next;
+    b.err = err;
+
+    rc = icetap_wal_read_batch(inv->wal_dir, &inv->cursor, inv->max_records,
+                               icetap_inv_record, &b, more, err);
+
+    news = NULL;
+    olds = NULL;
+    w = NULL;
+    u = NULL;
+    nnew = 0;
+    nold = 0;
+
+    if (rc != ICETAP_OK) {
+        goto done;
+    }
+
+    if (b.n == 0) {
+        /* nothing of this bucket: the cursor moves on in memory only */
+        icetap_wal_cursor_free(&inv->cursor);
+        inv->cursor = next;
+        memset(&next, 0, sizeof(next));
+        goto done;
+    }
+
+    /* the records of a key are together: "key\0" starts their ids */
+
+    qsort(b.recs, b.n, sizeof(icetap_inv_rec_t), icetap_inv_rec_cmp);
+
+    for (i = 0; rc == ICETAP_OK && i < b.n; i = j) {
+        klen = strlen(b.recs[i].id) + 1;
+
+        for (j = i + 1; j < b.n; j++) {
+            if (b.recs[j].len < klen
+                || memcmp(b.recs[j].id, b.recs[i].id, klen) != 0)
+            {
+                break;
+            }
+        }
+
+        for (k = i; rc == ICETAP_OK && k < j; k++) {
+            rc = icetap_inv_resolve(inv, &b.recs[i], j - i, k - i, err);
+        }
+    }
+
+    if (rc != ICETAP_OK) {
+        goto done;
+    }
+
+    qsort(b.recs, b.n, sizeof(icetap_inv_rec_t), icetap_inv_rec_cmp);
+
+    news = icetap_calloc(b.n, sizeof(icetap_inv_new_t));
+    olds = icetap_calloc(b.n, sizeof(icetap_inv_entry_t *));
+
+    if (news == NULL || olds == NULL) {
+        rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        goto done;
+    }
+
+    rc = icetap_inv_writer(inv, &w, err);
+
+    for (i = 0; rc == ICETAP_OK && i < b.n; i = j) {
+        for (j = i + 1; j < b.n; j++) {
+            if (b.recs[j].len != b.recs[i].len
+                || memcmp(b.recs[j].id, b.recs[i].id, b.recs[i].len) != 0)
+            {
+                break;
+            }
+        }
+
+        rc = icetap_inv_fold(inv, &b.recs[i], j - i, &f, err);
+        if (rc != ICETAP_OK) {
+            break;
+        }
+
+        if (f.src == NULL && f.exists) {
+            /* nothing newer than the row */
+            continue;
+        }
+
+        memset(&lk, 0, sizeof(lk));
+
+        if (f.exists) {
+            rc = icetap_wal_rec_decode(f.src->enc, f.src->enc_len, &rec,
+                                       err);
+            if (rc != ICETAP_OK) {
+                break;
+            }
+
+            if (!f.marker) {
+                /* the version as it is now: tags, metadata, class */
+                rec.flags |= ICETAP_WAL_F_ENRICH;
+                rec.flags &= ~ICETAP_WAL_F_TAGS;
+
+                rc = icetap_journal_lookup(inv->source, &rec, &lk, err);
+                inv->stats.lookups++;
+
+                if (rc == ICETAP_OK && !lk.e.found) {
+                    /* gone since: its delete comes later */
+                    f.exists = 0;
+                }
+            }
+
+            if (rc == ICETAP_OK && f.exists) {
+                rc = icetap_journal_row(&rec, f.marker ? NULL : &lk.e, &row,
+                                        err);
+
+                if (rc == ICETAP_OK && f.marker) {
+                    row.last_modified_us.null = 0;
+                    row.last_modified_us.v = rec.time_us;
+
+                } else if (rc == ICETAP_OK) {
+                    /* the version as the store describes it now */
+                    row.size.v = lk.e.size;
+                    row.last_modified_us.null = (lk.e.last_modified_us == 0);
+                    row.last_modified_us.v = lk.e.last_modified_us;
+                    row.e_tag.null = (lk.e.etag.data == NULL);
+                    row.e_tag.s = lk.e.etag;
+                    row.storage_class.null = (lk.e.storage_class.data == NULL);
+                    row.storage_class.s = lk.e.storage_class;
+                }
+
+                if (rc == ICETAP_OK) {
+                    rc = icetap_inv_write_row(w, &row, err);
+                }
+
+                if (rc == ICETAP_OK) {
+                    news[nnew].id = f.src->id;
+                    news[nnew].len = f.src->len;
+                    news[nnew].seq = f.src->seq;
+                    news[nnew].marker = f.marker;
+                    nnew++;
+                }
+            }
+
+            icetap_journal_lookup_free(&lk);
+            icetap_wal_rec_free(&rec);
+        }
+
+        if (rc == ICETAP_OK && f.old != NULL) {
+            olds[nold++] = f.old;
+        }
+
+        *applied += j - i;
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_writer_close(w);
+        if (rc != ICETAP_OK) {
+            *err = *icetap_table_writer_error(w);
+        }
+    }
+
+    if (rc != ICETAP_OK) {
+        goto done;
+    }
+
+    if (nnew == 0 && nold == 0) {
+        /* all of it already reflected: the cursor moves on in memory */
+        icetap_wal_cursor_free(&inv->cursor);
+        inv->cursor = next;
+        memset(&next, 0, sizeof(next));
+        goto done;
+    }
+
+    rc = icetap_table_update_new(inv->t, &u, err);
+
+    if (rc == ICETAP_OK && nnew) {
+        rc = icetap_table_update_add_files(u, w, err);
+    }
+
+    tmp_olds = NULL;
+
+    if (rc == ICETAP_OK && nold) {
+        tmp_olds = icetap_alloc(nold * sizeof(icetap_inv_entry_t *));
+
+        if (tmp_olds == NULL) {
+            rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+
+        } else {
+            memcpy(tmp_olds, olds, nold * sizeof(icetap_inv_entry_t *));
+            rc = icetap_inv_positions(inv, u, tmp_olds, nold, err);
+            icetap_free(tmp_olds);
+        }
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_inv_commit(inv, u, &next, "active", &sid, err);
+    }
+
+    if (rc != ICETAP_OK) {
+        goto done;
+    }
+
+    inv->stats.bytes_written += icetap_table_writer_bytes(w);
+    inv->stats.rows_added += nnew;
+    inv->stats.rows_deleted += nold;
+
+    /* the index follows the commit */
+
+    for (i = 0; i < nold; i++) {
+        icetap_inv_index_del(&inv->ix, olds[i]);
+    }
+
+    if (nnew && icetap_table_writer_nfiles(w) == 1) {
+        path = icetap_table_writer_file(w, 0)->file_path;
+
+        if (icetap_inv_index_file(&inv->ix, path, &file) != ICETAP_OK) {
+            inv->ix_valid = 0;
+        }
+
+        for (i = 0; inv->ix_valid && i < nnew; i++) {
+            id = icetap_alloc(news[i].len + 1);
+
+            if (id == NULL) {
+                inv->ix_valid = 0;
+                break;
+            }
+
+            memcpy(id, news[i].id, news[i].len + 1);
+
+            if (icetap_inv_index_put(&inv->ix, id, news[i].len, file, i,
+                                     news[i].seq, news[i].marker)
+                != ICETAP_OK)
+            {
+                inv->ix_valid = 0;
+            }
+        }
+
+    } else if (nnew) {
+        inv->ix_valid = 0;
+    }
+
+    inv->ix_snapshot = sid;
+    icetap_inv_index_save(inv);
+    icetap_inv_index_stats(inv);
+
+    icetap_wal_cursor_free(&inv->cursor);
+    inv->cursor = next;
+    memset(&next, 0, sizeof(next));
+
+done:
+
+    if (u != NULL) {
+        icetap_table_update_free(u);
+
+    } else if (w != NULL) {
+        icetap_table_writer_abort(w);
+    }
+
+    if (w != NULL) {
+        icetap_table_writer_free(w);
+    }
+
+    for (i = 0; i < b.n; i++) {
+        icetap_free(b.recs[i].id);
+        icetap_free(b.recs[i].enc);
+    }
+
+    icetap_free(b.recs);
+    icetap_free(news);
+    icetap_free(olds);
+    icetap_wal_cursor_free(&next);
+
+    return rc;
+}
+
+
+/* the lag */
+
+typedef struct {
+    icetap_inventory_t        *inv;
+    uint64_t                   n;
+} icetap_inv_count_t;
+
+
+static icetap_rc
+icetap_inv_count(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
+    uint64_t next)
+{
+    icetap_inv_count_t  *c = ctx;
+
+    c->n += icetap_inv_relevant(c->inv, rec);
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_inventory_lag(icetap_inventory_t *inv, uint64_t max,
+    uint64_t *records, icetap_error_t *err)
+{
+    int                  more;
+    icetap_rc            rc;
+    icetap_inv_count_t   c;
+
+    c.inv = inv;
+    c.n = 0;
+
+    rc = icetap_wal_read_batch(inv->wal_dir, &inv->cursor, max,
+                               icetap_inv_count, &c, &more, err);
+
+    *records = c.n;
+
+    return rc;
+}
