@@ -2248,3 +2248,495 @@ icetap_inventory_lag(icetap_inventory_t *inv, uint64_t max,
 
     return rc;
 }
+
+
+/*
+ * Rewrite: the live rows of the current snapshot into new files that
+ * replace every data file (and with them their deletes), in one
+ * "replace" commit that carries the cursor on.
+ */
+
+
+typedef struct {
+    int                        kleaf;
+    int                        vleaf;
+    int                        kdef;        /* a key is present */
+    int                        vdef;        /* a value is present */
+    size_t                    *start;       /* row -> first entry */
+    int64_t                   *kv;          /* entry -> key value index */
+    int64_t                   *vv;          /* entry -> value index, -1 */
+} icetap_inv_map_t;
+
+
+static void
+icetap_inv_map_free(icetap_inv_map_t *m)
+{
+    icetap_free(m->start);
+    icetap_free(m->kv);
+    icetap_free(m->vv);
+    memset(m, 0, sizeof(icetap_inv_map_t));
+}
+
+
+static icetap_rc
+icetap_inv_map_init(icetap_inv_map_t *m, const icetap_table_batch_t *b,
+    int32_t kid, int32_t vid, icetap_error_t *err)
+{
+    size_t                     e, r;
+    int64_t                    nk, nv;
+    const icetap_pq_column_t  *kc, *vc;
+
+    memset(m, 0, sizeof(icetap_inv_map_t));
+
+    m->kleaf = icetap_pq_schema_leaf_by_id(b->schema, kid);
+    m->vleaf = icetap_pq_schema_leaf_by_id(b->schema, vid);
+
+    if (m->kleaf < 0 || m->vleaf < 0) {
+        return icetap_error_set(err, ICETAP_INVALID,
+                                "no map columns %d/%d in %.200s", (int) kid,
+                                (int) vid, b->file_path);
+    }
+
+    m->kdef = icetap_pq_schema_leaf(b->schema, m->kleaf)->max_def;
+    m->vdef = icetap_pq_schema_leaf(b->schema, m->vleaf)->max_def;
+
+    kc = &b->cols[m->kleaf];
+    vc = &b->cols[m->vleaf];
+
+    if (kc->num_entries != vc->num_entries) {
+        return icetap_error_set(err, ICETAP_INVALID,
+                                "map columns of %.200s disagree",
+                                b->file_path);
+    }
+
+    m->start = icetap_calloc(b->nrows + 1, sizeof(size_t));
+    m->kv = icetap_calloc(kc->num_entries + 1, sizeof(int64_t));
+    m->vv = icetap_calloc(kc->num_entries + 1, sizeof(int64_t));
+
+    if (m->start == NULL || m->kv == NULL || m->vv == NULL) {
+        icetap_inv_map_free(m);
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    r = 0;
+    nk = 0;
+    nv = 0;
+
+    for (e = 0; e < kc->num_entries; e++) {
+        if ((kc->rep == NULL || kc->rep[e] == 0) && e > 0) {
+            r++;
+
+            if (r >= b->nrows) {
+                icetap_inv_map_free(m);
+                return icetap_error_set(err, ICETAP_INVALID,
+                                        "map levels of %.200s",
+                                        b->file_path);
+            }
+
+            m->start[r] = e;
+        }
+
+        m->kv[e] = (kc->def && kc->def[e] >= m->kdef) ? nk++ : -1;
+        m->vv[e] = (vc->def && vc->def[e] >= m->vdef) ? nv++ : -1;
+    }
+
+    for (r = r + 1; r <= b->nrows; r++) {
+        m->start[r] = kc->num_entries;
+    }
+
+    return ICETAP_OK;
+}
+
+
+/* the map of a row: kv gets n pairs pointing into the batch */
+
+static icetap_rc
+icetap_inv_map_row(const icetap_inv_map_t *m, const icetap_table_batch_t *b,
+    size_t row, icetap_jmap_t *out, icetap_kv_t **kv, size_t *cap,
+    icetap_error_t *err)
+{
+    size_t                     e, n;
+    void                      *p;
+    const icetap_pq_column_t  *kc, *vc;
+
+    kc = &b->cols[m->kleaf];
+    vc = &b->cols[m->vleaf];
+
+    memset(out, 0, sizeof(icetap_jmap_t));
+
+    e = m->start[row];
+
+    if (m->kv[e] < 0) {
+        /* one entry without a key: an empty map, or none (NULL) */
+        out->null = (kc->def == NULL || kc->def[e] < m->kdef - 1);
+        return ICETAP_OK;
+    }
+
+    n = m->start[row + 1] - e;
+
+    if (n > *cap) {
+        p = icetap_realloc(*kv, n * sizeof(icetap_kv_t));
+        if (p == NULL) {
+            return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+
+        *kv = p;
+        *cap = n;
+    }
+
+    for (out->n = 0; out->n < n; out->n++, e++) {
+        (*kv)[out->n].key.data = (const char *) kc->data
+                                 + kc->offsets[m->kv[e]];
+        (*kv)[out->n].key.len = kc->offsets[m->kv[e] + 1]
+                                - kc->offsets[m->kv[e]];
+
+        if (m->vv[e] < 0) {
+            (*kv)[out->n].value.data = "";
+            (*kv)[out->n].value.len = 0;
+
+        } else {
+            (*kv)[out->n].value.data = (const char *) vc->data
+                                       + vc->offsets[m->vv[e]];
+            (*kv)[out->n].value.len = vc->offsets[m->vv[e] + 1]
+                                      - vc->offsets[m->vv[e]];
+        }
+    }
+
+    out->kv = *kv;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_col_str(const icetap_table_batch_t *b, int32_t id, size_t row,
+    icetap_jstr_t *s, icetap_error_t *err)
+{
+    icetap_rc       rc;
+    icetap_value_t  v;
+
+    rc = icetap_table_batch_value(b, id, row, &v, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    s->null = v.is_null;
+    s->s.data = v.is_null ? NULL : (const char *) v.v.bin.data;
+    s->s.len = v.is_null ? 0 : v.v.bin.len;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_col_long(const icetap_table_batch_t *b, int32_t id, size_t row,
+    icetap_jlong_t *l, icetap_error_t *err)
+{
+    icetap_rc       rc;
+    icetap_value_t  v;
+
+    rc = icetap_table_batch_value(b, id, row, &v, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    l->null = v.is_null;
+    l->v = v.is_null ? 0 : v.v.l;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_col_bool(const icetap_table_batch_t *b, int32_t id, size_t row,
+    icetap_jbool_t *o, icetap_error_t *err)
+{
+    icetap_rc       rc;
+    icetap_value_t  v;
+
+    rc = icetap_table_batch_value(b, id, row, &v, err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    o->null = v.is_null;
+    o->v = v.is_null ? 0 : (v.v.b != 0);
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_batch_row(const icetap_table_batch_t *b, size_t r,
+    const icetap_inv_map_t *tags, const icetap_inv_map_t *meta,
+    icetap_journal_row_t *row, icetap_kv_t **tkv, size_t *tcap,
+    icetap_kv_t **mkv, size_t *mcap, icetap_error_t *err)
+{
+    icetap_rc      rc;
+    icetap_jstr_t  s;
+
+    memset(row, 0, sizeof(icetap_journal_row_t));
+
+    rc = icetap_inv_col_str(b, 1, r, &s, err);
+    row->bucket = s.s;
+
+#define next(call)  if (rc == ICETAP_OK) { rc = (call); }
+
+    next(icetap_inv_col_str(b, 2, r, &s, err));
+
+    if (rc == ICETAP_OK) {
+        row->key = s.s;
+    }
+
+    next(icetap_inv_col_str(b, 3, r, &s, err));
+
+    if (rc == ICETAP_OK) {
+        snprintf(row->sequence_number, sizeof(row->sequence_number),
+                 "%.*s", (int) s.s.len, s.s.data ? s.s.data : "");
+    }
+
+    next(icetap_inv_col_str(b, 4, r, &row->version_id, err));
+    next(icetap_inv_col_bool(b, 5, r, &row->is_delete_marker, err));
+    next(icetap_inv_col_long(b, 6, r, &row->size, err));
+    next(icetap_inv_col_long(b, 7, r, &row->last_modified_us, err));
+    next(icetap_inv_col_str(b, 8, r, &row->e_tag, err));
+    next(icetap_inv_col_str(b, 9, r, &row->storage_class, err));
+    next(icetap_inv_col_bool(b, 10, r, &row->is_multipart, err));
+    next(icetap_inv_col_str(b, 11, r, &row->encryption_status, err));
+    next(icetap_inv_col_bool(b, 12, r, &row->is_bucket_key_enabled, err));
+    next(icetap_inv_col_str(b, 13, r, &row->kms_key_arn, err));
+    next(icetap_inv_col_str(b, 14, r, &row->checksum_algorithm, err));
+    next(icetap_inv_map_row(tags, b, r, &row->object_tags, tkv, tcap, err));
+    next(icetap_inv_map_row(meta, b, r, &row->user_metadata, mkv, mcap,
+                            err));
+
+#undef next
+
+    if (rc == ICETAP_OK && row->bucket.data == NULL) {
+        rc = icetap_error_set(err, ICETAP_INVALID, "a row without bucket");
+    }
+
+    return rc;
+}
+
+
+typedef struct {
+    char                     **paths;
+    size_t                     n;
+    size_t                     cap;
+    uint64_t                   rows;
+    uint64_t                   deleted;
+} icetap_inv_files_t;
+
+
+static icetap_rc
+icetap_inv_file(void *ctx, const icetap_table_file_t *f)
+{
+    void                *p;
+    icetap_inv_files_t  *fs = ctx;
+
+    if (fs->n == fs->cap) {
+        fs->cap = fs->cap ? 2 * fs->cap : 64;
+        p = icetap_realloc(fs->paths, fs->cap * sizeof(char *));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        fs->paths = p;
+    }
+
+    fs->paths[fs->n] = icetap_strndup(f->file->file_path,
+                                      strlen(f->file->file_path));
+    if (fs->paths[fs->n] == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    fs->n++;
+    fs->rows += f->file->record_count;
+    fs->deleted += f->ndeleted;
+
+    return ICETAP_OK;
+}
+
+
+static void
+icetap_inv_files_free(icetap_inv_files_t *fs)
+{
+    size_t  i;
+
+    for (i = 0; i < fs->n; i++) {
+        icetap_free(fs->paths[i]);
+    }
+
+    icetap_free(fs->paths);
+}
+
+
+icetap_rc
+icetap_inventory_rewrite(icetap_inventory_t *inv, size_t max_files,
+    int *rewritten, icetap_error_t *err)
+{
+    size_t                  r, i, tcap, mcap;
+    int64_t                 sid;
+    icetap_rc               rc;
+    icetap_kv_t            *tkv, *mkv;
+    icetap_inv_map_t        tags, meta;
+    icetap_inv_files_t      fs;
+    icetap_journal_row_t    row;
+    icetap_table_batch_t    b;
+    icetap_table_reader_t  *rd;
+    icetap_table_writer_t  *w;
+    icetap_table_update_t  *u;
+
+    *rewritten = 0;
+
+    rc = icetap_inv_sync(inv, err);
+    if (rc != ICETAP_OK || inv->state != ICETAP_INVENTORY_ACTIVE
+        || inv->known_snapshot == ICETAP_NO_SNAPSHOT)
+    {
+        return rc;
+    }
+
+    memset(&fs, 0, sizeof(fs));
+
+    rc = icetap_table_files(inv->t, inv->known_snapshot, icetap_inv_file,
+                            &fs, err);
+    if (rc != ICETAP_OK) {
+        icetap_inv_files_free(&fs);
+        return rc;
+    }
+
+    /* bounded: at most max_files files, deleted rows fewer than live */
+
+    if (fs.n <= max_files && fs.deleted * 2 <= fs.rows) {
+        icetap_inv_files_free(&fs);
+        return ICETAP_OK;
+    }
+
+    rc = icetap_inv_writer(inv, &w, err);
+    if (rc != ICETAP_OK) {
+        icetap_inv_files_free(&fs);
+        return rc;
+    }
+
+    rc = icetap_table_reader_open(inv->t, inv->known_snapshot, &rd, err);
+    if (rc != ICETAP_OK) {
+        icetap_table_writer_free(w);
+        icetap_inv_files_free(&fs);
+        return rc;
+    }
+
+    tkv = NULL;
+    mkv = NULL;
+    tcap = 0;
+    mcap = 0;
+
+    for ( ;; ) {
+        rc = icetap_table_reader_next(rd, &b, err);
+
+        if (rc == ICETAP_EOF) {
+            rc = ICETAP_OK;
+            break;
+        }
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+
+        if (b.nlive == 0) {
+            continue;
+        }
+
+        rc = icetap_inv_map_init(&tags, &b, 17, 18, err);
+
+        if (rc == ICETAP_OK) {
+            rc = icetap_inv_map_init(&meta, &b, 19, 20, err);
+            if (rc != ICETAP_OK) {
+                icetap_inv_map_free(&tags);
+            }
+        }
+
+        for (r = 0; rc == ICETAP_OK && r < b.nrows; r++) {
+            if (!b.live[r]) {
+                continue;
+            }
+
+            rc = icetap_inv_batch_row(&b, r, &tags, &meta, &row, &tkv,
+                                      &tcap, &mkv, &mcap, err);
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_write_row(w, &row, err);
+            }
+        }
+
+        if (tags.start != NULL) {
+            icetap_inv_map_free(&tags);
+            icetap_inv_map_free(&meta);
+        }
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+    }
+
+    icetap_table_reader_free(rd);
+    icetap_free(tkv);
+    icetap_free(mkv);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_writer_close(w);
+        if (rc != ICETAP_OK) {
+            *err = *icetap_table_writer_error(w);
+        }
+    }
+
+    u = NULL;
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_new(inv->t, &u, err);
+    }
+
+    for (i = 0; rc == ICETAP_OK && i < fs.n; i++) {
+        rc = icetap_table_update_remove_file(u, fs.paths[i], err);
+    }
+
+    if (rc == ICETAP_OK && icetap_table_writer_nfiles(w)) {
+        rc = icetap_table_update_add_files(u, w, err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_table_update_operation(u, "replace", err);
+    }
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_inv_commit(inv, u, &inv->cursor, "active", &sid, err);
+    }
+
+    if (u != NULL) {
+        icetap_table_update_free(u);
+
+    } else {
+        icetap_table_writer_abort(w);
+    }
+
+    icetap_table_writer_free(w);
+    icetap_inv_files_free(&fs);
+
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    inv->stats.rewrites++;
+    inv->ix_valid = 0;
+    *rewritten = 1;
+
+    /* the index of the new files, at once */
+
+    rc = icetap_inv_index_rebuild(inv, err);
+
+    if (rc == ICETAP_OK) {
+        icetap_inv_index_stats(inv);
+    }
+
+    return rc;
+}

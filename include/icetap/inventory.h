@@ -85,6 +85,7 @@ typedef struct {
     uint64_t                    files;          /* live data files */
     uint64_t                    deleted_rows;   /* positions deleted */
     uint64_t                    bytes_written;
+    uint64_t                    rewrites;
     int64_t                     last_commit_ms;
     int64_t                     snapshot_id;
 } icetap_inventory_stats_t;
@@ -118,6 +119,14 @@ icetap_rc icetap_inventory_backfill(icetap_inventory_t *inv,
  */
 icetap_rc icetap_inventory_step(icetap_inventory_t *inv, size_t *applied,
     int *more, icetap_error_t *err);
+
+/*
+ * When the current snapshot has more than max_files data files, or more
+ * deleted rows than live ones: its live rows rewritten into new files
+ * replacing them all (their deletes go with them), *rewritten set.
+ */
+icetap_rc icetap_inventory_rewrite(icetap_inventory_t *inv, size_t max_files,
+    int *rewritten, icetap_error_t *err);
 
 /* records of the bucket after the cursor, counted up to max */
 icetap_rc icetap_inventory_lag(icetap_inventory_t *inv, uint64_t max,
