@@ -45,6 +45,7 @@ struct ngx_http_icetap_inventory_conf_s {
     ngx_msec_t                     reconcile;
     ngx_uint_t                     concurrency;
     size_t                         max_records;
+    size_t                         max_files;
     ngx_int_t                      format;
 };
 
@@ -124,6 +125,7 @@ ngx_http_icetap_inventory(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     icf->reconcile = 24 * 60 * 60 * 1000;
     icf->concurrency = 8;
     icf->max_records = 100000;
+    icf->max_files = 64;
     icf->format = 3;
 
     value = cf->args->elts;
@@ -158,7 +160,8 @@ ngx_http_icetap_inventory(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strncmp(value[i].data, "backfill_concurrency=", 21) == 0
-            || ngx_strncmp(value[i].data, "max_records=", 12) == 0)
+            || ngx_strncmp(value[i].data, "max_records=", 12) == 0
+            || ngx_strncmp(value[i].data, "max_files=", 10) == 0)
         {
             n = ngx_atosz(s.data, s.len);
             if (n <= 0 || (value[i].data[0] == 'b' && n > 64)) {
@@ -168,8 +171,11 @@ ngx_http_icetap_inventory(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             if (value[i].data[0] == 'b') {
                 icf->concurrency = n;
 
-            } else {
+            } else if (value[i].data[4] == 'r') {
                 icf->max_records = n;
+
+            } else {
+                icf->max_files = n;
             }
 
             continue;
@@ -458,7 +464,7 @@ static void
 ngx_http_icetap_inventory_config(ngx_http_icetap_inventory_t *v,
     const char *bucket)
 {
-    int                            more;
+    int                            more, rewritten;
     char                           etag[ICETAP_STORE_ETAG_LEN];
     char                           path[NGX_MAX_PATH];
     size_t                         applied;
@@ -727,6 +733,23 @@ ngx_http_icetap_inventory_config(ngx_http_icetap_inventory_t *v,
         return;
     }
 
+    /* files and deletes stay bounded */
+
+    rc = icetap_inventory_rewrite(t->inv, v->icf->max_files, &rewritten,
+                                  &err);
+
+    if (rc != ICETAP_OK) {
+        ngx_log_error(NGX_LOG_WARN, v->log, 0, "icetap: inventory: "
+                      "rewriting the inventory of bucket \"%s\": %s; "
+                      "retrying", bucket, err.msg);
+
+    } else if (rewritten) {
+        ngx_log_error(NGX_LOG_INFO, v->log, 0, "icetap: inventory: bucket "
+                      "\"%s\": rewritten into %uL file(s), %uL row(s)",
+                      bucket, icetap_inventory_stats(t->inv)->files,
+                      icetap_inventory_stats(t->inv)->live_rows);
+    }
+
     t->error[0] = '\0';
 
     if (icetap_inventory_lag(t->inv, NGX_HTTP_ICETAP_INVENTORY_LAG_MAX,
@@ -875,7 +898,7 @@ ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v)
         st = it->inv ? icetap_inventory_stats(it->inv) : NULL;
 
         t = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
-                      " s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+                      " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
                       "bucket", it->bucket,
                       "status", it->status,
                       "table", it->it ? it->it->entry.name : "",
@@ -892,6 +915,7 @@ ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v)
                       "index_rebuilds",
                       (json_int_t) (st ? st->index_rebuilds : 0),
                       "index_loads", (json_int_t) (st ? st->index_loads : 0),
+                      "rewrites", (json_int_t) (st ? st->rewrites : 0),
                       "bytes_written",
                       (json_int_t) (st ? st->bytes_written : 0),
                       "snapshot_id", (json_int_t) (st ? st->snapshot_id : 0),

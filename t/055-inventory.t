@@ -41,7 +41,8 @@ icetap_store http://127.0.0.1:\$TEST_NGINX_S3_PORT bucket=icetap-state
              access_key=$ak secret_key=$sk addressing=path;
 icetap_access_key $ak $sk;
 icetap_journal interval=1s format=$format;
-icetap_inventory interval=1s backfill_concurrency=4 format=$format;
+icetap_inventory interval=1s backfill_concurrency=4 max_files=8
+                 format=$format;
 HTTP
     config => <<'CONF');
 location / {
@@ -146,7 +147,9 @@ for my $b (@buckets) {
          . "$rows->{delete_files}, rows deleted $rows->{deleted}";
     my ($t) = grep { $_->{bucket} eq $b } @{$ok ? $ok->{tables} : []};
     is($t->{rows}, scalar @{$rows->{rows} // []},
-       "$b: inventory.json counts the rows") if $t;
+       "$b: inventory.json counts the rows");
+    cmp_ok($t->{rewrites}, '>=', 1, "$b: rewritten $t->{rewrites} times");
+    cmp_ok($rows->{data_files}, '<=', 9, "$b: files stay bounded");
 }
 
 $env->stop;
