@@ -9,6 +9,8 @@
  *     icetap table list        the tables of the catalog
  *     icetap table cat ...     the live rows of a table (icetap_table.c)
  *     icetap journal status DIR    the journal helper's lag
+ *     icetap inventory status DIR  the inventory helper's state
+ *                                  (icetap_inventory.c)
  */
 
 
@@ -42,6 +44,10 @@ main(int argc, char **argv)
         return icetap_cli_journal(argc - 2, argv + 2);
     }
 
+    if (argc >= 2 && strcmp(argv[1], "inventory") == 0) {
+        return icetap_cli_inventory(argc - 2, argv + 2);
+    }
+
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0
                       || strcmp(argv[1], "--help") == 0
                       || strcmp(argv[1], "help") == 0))
@@ -63,6 +69,7 @@ icetap_cli_usage(FILE *f)
         "usage: icetap wal dump DIR    print WAL records as JSON lines\n"
         "       icetap wal check DIR   report torn tails and CRC errors\n");
     icetap_cli_table_usage(f);
+    icetap_cli_inventory_usage(f);
 }
 
 
