@@ -6,6 +6,8 @@
  */
 
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -108,6 +110,9 @@ struct icetap_inventory_s {
     icetap_inv_index_t         ix;
     int64_t                    ix_snapshot;     /* what ix describes */
     unsigned                   ix_valid:1;
+
+    char                       drift_pending[64];   /* segment name */
+    uint64_t                   drift_pending_size;
 
     icetap_inventory_stats_t   stats;
 };
@@ -2051,7 +2056,9 @@ icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
 
                 if (rc == ICETAP_OK && f.marker) {
                     row.last_modified_us.null = 0;
-                    row.last_modified_us.v = rec.time_us;
+                    row.last_modified_us.v =
+                        (rec.flags & ICETAP_WAL_F_LAST_MODIFIED)
+                        ? rec.last_modified_us : rec.time_us;
 
                 } else if (rc == ICETAP_OK) {
                     /* the version as the store describes it now */
@@ -2737,6 +2744,554 @@ icetap_inventory_rewrite(icetap_inventory_t *inv, size_t max_files,
     if (rc == ICETAP_OK) {
         icetap_inv_index_stats(inv);
     }
+
+    return rc;
+}
+
+
+/*
+ * Drift reconciliation.  The rows of the current snapshot (after the
+ * caller applied the WAL) are compared with a listing of the bucket; a
+ * key that WAL records after the cursor touch (a change through the
+ * gateway not applied yet, or made during the listing) is left out.
+ * What differs was done behind the gateway's back: it becomes WAL
+ * records without requester, in a sealed segment of this process
+ * ("<ms>-<pid>-9NNNNN.wal", written under a temporary name and renamed),
+ * which the journal turns into rows and this inventory applies like any
+ * other.  Until the inventory has consumed such a segment, no new
+ * reconciliation runs, so a drift is reported once.
+ */
+
+
+#define ICETAP_INV_DRIFT_SEGNO   900000
+
+
+typedef struct {
+    char                      *id;
+    size_t                     len;
+    char                      *etag;
+    int64_t                    size;
+    unsigned                   marker:1;
+    unsigned                   seen:1;
+} icetap_inv_have_t;
+
+
+typedef struct {
+    icetap_inventory_t        *inv;
+    icetap_inv_have_t         *have;        /* sorted by id */
+    size_t                     nhave;
+    icetap_wal_rec_t          *out;         /* drift records */
+    size_t                     nout;
+    size_t                     cout;
+    icetap_inventory_drift_t  *d;
+    icetap_error_t            *err;
+} icetap_inv_drift_ctx_t;
+
+
+static int
+icetap_inv_have_cmp(const void *a, const void *b)
+{
+    size_t                    n;
+    int                       c;
+    const icetap_inv_have_t  *x = a, *y = b;
+
+    n = x->len < y->len ? x->len : y->len;
+    c = memcmp(x->id, y->id, n);
+
+    if (c != 0) {
+        return c;
+    }
+
+    return x->len == y->len ? 0 : (x->len < y->len ? -1 : 1);
+}
+
+
+static char *
+icetap_inv_dup(const char *p, size_t n)
+{
+    return icetap_strndup(p ? p : "", p ? n : 0);
+}
+
+
+static icetap_rc
+icetap_inv_drift_have(icetap_inv_drift_ctx_t *x, icetap_error_t *err)
+{
+    size_t                  r, cap, klen, vlen;
+    void                   *p;
+    icetap_rc               rc;
+    const char             *k, *vid;
+    icetap_value_t          dm, sz, et;
+    icetap_inv_have_t      *h;
+    icetap_table_batch_t    b;
+    icetap_table_reader_t  *rd;
+
+    cap = 0;
+
+    if (x->inv->known_snapshot == ICETAP_NO_SNAPSHOT) {
+        return ICETAP_OK;
+    }
+
+    rc = icetap_table_reader_open(x->inv->t, x->inv->known_snapshot, &rd,
+                                  err);
+    if (rc != ICETAP_OK) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        rc = icetap_table_reader_next(rd, &b, err);
+
+        if (rc == ICETAP_EOF) {
+            rc = ICETAP_OK;
+            break;
+        }
+
+        for (r = 0; rc == ICETAP_OK && r < b.nrows; r++) {
+            if (!b.live[r]) {
+                continue;
+            }
+
+            rc = icetap_inv_value_str(&b, 2, r, &k, &klen, err);
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_value_str(&b, 4, r, &vid, &vlen, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_table_batch_value(&b, 5, r, &dm, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_table_batch_value(&b, 6, r, &sz, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_table_batch_value(&b, 8, r, &et, err);
+            }
+
+            if (rc != ICETAP_OK) {
+                break;
+            }
+
+            if (x->nhave == cap) {
+                cap = cap ? 2 * cap : 1024;
+                p = icetap_realloc(x->have, cap * sizeof(icetap_inv_have_t));
+                if (p == NULL) {
+                    rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+                    break;
+                }
+
+                x->have = p;
+            }
+
+            h = &x->have[x->nhave];
+            memset(h, 0, sizeof(icetap_inv_have_t));
+
+            h->id = icetap_inv_id(k ? k : "", klen, vid, vlen, &h->len);
+            h->etag = et.is_null ? NULL
+                      : icetap_inv_dup((const char *) et.v.bin.data,
+                                       et.v.bin.len);
+            h->size = sz.is_null ? 0 : sz.v.l;
+            h->marker = !dm.is_null && dm.v.b;
+
+            if (h->id == NULL || (!et.is_null && h->etag == NULL)) {
+                icetap_free(h->id);
+                icetap_free(h->etag);
+                rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+                break;
+            }
+
+            x->nhave++;
+        }
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+    }
+
+    icetap_table_reader_free(rd);
+
+    if (rc == ICETAP_OK && x->nhave) {
+        qsort(x->have, x->nhave, sizeof(icetap_inv_have_t),
+              icetap_inv_have_cmp);
+    }
+
+    return rc;
+}
+
+
+static icetap_rc
+icetap_inv_drift_add(icetap_inv_drift_ctx_t *x, unsigned op, uint32_t flags,
+    const char *key, const char *vid, const char *etag)
+{
+    void              *p;
+    int64_t            now;
+    icetap_wal_rec_t  *rec;
+
+    if (x->nout == x->cout) {
+        x->cout = x->cout ? 2 * x->cout : 64;
+        p = icetap_realloc(x->out, x->cout * sizeof(icetap_wal_rec_t));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        x->out = p;
+    }
+
+    rec = &x->out[x->nout];
+    memset(rec, 0, sizeof(icetap_wal_rec_t));
+
+    now = icetap_table_now_ms() * 1000;
+
+    rec->op = op;
+    rec->flags = flags;
+    rec->time_us = now;
+    rec->seq = (uint64_t) now + x->nout;
+    rec->bucket.data = x->inv->bucket;
+    rec->bucket.len = x->inv->bucket_len;
+    rec->key.data = icetap_inv_dup(key, strlen(key));
+    rec->key.len = strlen(key);
+
+    if (vid != NULL && !icetap_inv_null_version(vid, strlen(vid))) {
+        rec->version_id.data = icetap_inv_dup(vid, strlen(vid));
+        rec->version_id.len = strlen(vid);
+    }
+
+    if (etag != NULL) {
+        rec->etag.data = icetap_inv_dup(etag, strlen(etag));
+        rec->etag.len = strlen(etag);
+    }
+
+    if (rec->key.data == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    x->nout++;
+
+    return ICETAP_OK;
+}
+
+
+static icetap_rc
+icetap_inv_drift_page(void *ctx, const icetap_store_version_t *v, size_t n)
+{
+    size_t                   i;
+    icetap_rc                rc;
+    icetap_inv_have_t        key, *h;
+    icetap_inv_drift_ctx_t  *x = ctx;
+
+    for (i = 0; i < n; i++) {
+        key.id = icetap_inv_id(v[i].key, strlen(v[i].key), v[i].version_id,
+                               v[i].version_id ? strlen(v[i].version_id) : 0,
+                               &key.len);
+        if (key.id == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        h = x->nhave ? bsearch(&key, x->have, x->nhave,
+                               sizeof(icetap_inv_have_t), icetap_inv_have_cmp)
+                     : NULL;
+        icetap_free(key.id);
+
+        if (h != NULL) {
+            h->seen = 1;
+
+            if (h->marker == v[i].delete_marker
+                && (v[i].delete_marker
+                    || (h->size == v[i].size && h->etag != NULL
+                        && v[i].etag != NULL
+                        && strcmp(h->etag, v[i].etag) == 0)))
+            {
+                continue;
+            }
+
+            x->d->changed++;
+
+        } else {
+            x->d->added++;
+        }
+
+        if (v[i].delete_marker) {
+            rc = icetap_inv_drift_add(x, ICETAP_WAL_OP_DELETE,
+                                      ICETAP_WAL_F_DM_KNOWN
+                                      | ICETAP_WAL_F_DELETE_MARKER
+                                      | ICETAP_WAL_F_LAST_MODIFIED,
+                                      v[i].key, v[i].version_id, NULL);
+
+            if (rc == ICETAP_OK) {
+                /* the store's time of the marker */
+                x->out[x->nout - 1].last_modified_us =
+                    v[i].last_modified_ms * 1000;
+            }
+
+        } else {
+            rc = icetap_inv_drift_add(x, ICETAP_WAL_OP_PUT,
+                                      ICETAP_WAL_F_ENRICH, v[i].key,
+                                      v[i].version_id, v[i].etag);
+        }
+
+        if (rc != ICETAP_OK) {
+            return rc;
+        }
+    }
+
+    return ICETAP_OK;
+}
+
+
+/* keys of the bucket's WAL records after the cursor */
+
+typedef struct {
+    icetap_inventory_t        *inv;
+    icetap_inv_index_t         keys;
+} icetap_inv_busy_t;
+
+
+static icetap_rc
+icetap_inv_busy(void *ctx, const icetap_wal_rec_t *rec, const char *segment,
+    uint64_t next)
+{
+    char               *id;
+    size_t              len;
+    icetap_inv_busy_t  *b = ctx;
+
+    if (!icetap_inv_relevant(b->inv, rec)) {
+        return ICETAP_OK;
+    }
+
+    id = icetap_inv_id(rec->key.data, rec->key.len, NULL, 0, &len);
+    if (id == NULL) {
+        return ICETAP_NOMEM;
+    }
+
+    return icetap_inv_index_put(&b->keys, id, len, 0, 0, 0, 0);
+}
+
+
+static icetap_rc
+icetap_inv_drift_write(icetap_inventory_t *inv, icetap_wal_rec_t *recs,
+    size_t n, char *name, size_t size, uint64_t *bytes, icetap_error_t *err)
+{
+    int                     fd, ok;
+    char                    tmp[4096], path[4096];
+    size_t                  i, len, total;
+    uint8_t                *buf;
+    int64_t                 now;
+    icetap_wal_rec_t        seal;
+    icetap_wal_seg_info_t   info;
+    static unsigned         segno;
+
+    memset(&seal, 0, sizeof(seal));
+    seal.op = ICETAP_WAL_OP_SEAL;
+
+    total = ICETAP_WAL_SEG_HDR_SIZE + ICETAP_WAL_FRAME_HDR
+            + icetap_wal_rec_size(&seal);
+
+    for (i = 0; i < n; i++) {
+        total += ICETAP_WAL_FRAME_HDR + icetap_wal_rec_size(&recs[i]);
+    }
+
+    buf = icetap_calloc(1, total);
+    if (buf == NULL) {
+        return icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+    }
+
+    now = icetap_table_now_ms();
+
+    memset(&info, 0, sizeof(info));
+    info.version = ICETAP_WAL_SEG_VERSION;
+    info.pid = (int32_t) getpid();
+    info.created_ms = now;
+    info.segno = ICETAP_INV_DRIFT_SEGNO + (segno++ % 99999);
+
+    icetap_wal_seg_header(&info, buf);
+    len = ICETAP_WAL_SEG_HDR_SIZE;
+
+    for (i = 0; i < n; i++) {
+        len += icetap_wal_frame_encode(&recs[i], buf + len);
+    }
+
+    /* a reader's cursor ends after the last record, before the seal */
+    *bytes = len;
+
+    len += icetap_wal_frame_encode(&seal, buf + len);
+
+    snprintf(name, size, "%013" PRId64 "-%d-%06u.wal", now, (int) info.pid,
+             (unsigned) info.segno);
+    snprintf(path, sizeof(path), "%s/%s", inv->wal_dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", inv->wal_dir, name);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd == -1) {
+        icetap_free(buf);
+        return icetap_error_sys(err, ICETAP_IO, errno, "open(\"%s\")", tmp);
+    }
+
+    ok = write(fd, buf, len) == (ssize_t) len && fsync(fd) == 0;
+    ok = (close(fd) == 0) && ok;
+    icetap_free(buf);
+
+    if (!ok || rename(tmp, path) != 0) {
+        (void) unlink(tmp);
+        return icetap_error_sys(err, ICETAP_IO, errno,
+                                "writing \"%s\" failed", path);
+    }
+
+    fd = open(inv->wal_dir, O_RDONLY);
+    if (fd != -1) {
+        (void) fsync(fd);
+        (void) close(fd);
+    }
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_inventory_reconcile(icetap_inventory_t *inv, unsigned grace_ms,
+    icetap_inventory_drift_t *d, icetap_error_t *err)
+{
+    int                     more;
+    char                   *id;
+    size_t                  i, n, len;
+    uint64_t                bytes;
+    icetap_rc               rc;
+    const char             *vid;
+    icetap_inv_busy_t       busy;
+    icetap_inv_have_t      *h;
+    icetap_inv_drift_ctx_t  x;
+
+    memset(d, 0, sizeof(icetap_inventory_drift_t));
+
+    rc = icetap_inv_sync(inv, err);
+    if (rc != ICETAP_OK || inv->state != ICETAP_INVENTORY_ACTIVE) {
+        d->postponed = (rc == ICETAP_OK);
+        return rc;
+    }
+
+    /* the drift reported last time must be applied first */
+
+    if (inv->drift_pending[0] != '\0') {
+        if (icetap_wal_cursor_get(&inv->cursor, inv->drift_pending)
+            < inv->drift_pending_size)
+        {
+            d->postponed = 1;
+            return ICETAP_OK;
+        }
+
+        inv->drift_pending[0] = '\0';
+    }
+
+    memset(&x, 0, sizeof(x));
+    x.inv = inv;
+    x.d = d;
+    x.err = err;
+
+    rc = icetap_inv_drift_have(&x, err);
+
+    if (rc == ICETAP_OK) {
+        rc = icetap_store_s3_list_versions(inv->source, NULL, ICETAP_INV_PAGE,
+                                           icetap_inv_drift_page, &x, err);
+    }
+
+    for (i = 0; rc == ICETAP_OK && i < x.nhave; i++) {
+        h = &x.have[i];
+
+        if (h->seen) {
+            continue;
+        }
+
+        d->removed++;
+        len = strlen(h->id);
+        vid = (h->len > len + 1) ? h->id + len + 1 : NULL;
+
+        if (icetap_inv_drift_add(&x, ICETAP_WAL_OP_DELETE, 0, h->id, vid,
+                                 NULL)
+            != ICETAP_OK)
+        {
+            rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        }
+    }
+
+    /* changes through the gateway meanwhile are not drift */
+
+    memset(&busy, 0, sizeof(busy));
+    busy.inv = inv;
+
+    if (rc == ICETAP_OK && x.nout) {
+        if (grace_ms) {
+            usleep(grace_ms * 1000);
+        }
+
+        rc = icetap_wal_read_batch(inv->wal_dir, &inv->cursor, (size_t) -1,
+                                   icetap_inv_busy, &busy, &more, err);
+    }
+
+    n = 0;
+
+    for (i = 0; i < x.nout; i++) {
+        id = NULL;
+
+        if (rc == ICETAP_OK) {
+            id = icetap_inv_id(x.out[i].key.data, x.out[i].key.len, NULL, 0,
+                               &len);
+            if (id == NULL) {
+                rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+            }
+        }
+
+        if (rc == ICETAP_OK
+            && icetap_inv_index_find(&busy.keys, id, len) == NULL)
+        {
+            x.out[n++] = x.out[i];
+
+        } else {
+            d->skipped += (rc == ICETAP_OK);
+            icetap_free((char *) x.out[i].key.data);
+            icetap_free((char *) x.out[i].version_id.data);
+            icetap_free((char *) x.out[i].etag.data);
+        }
+
+        icetap_free(id);
+    }
+
+    if (rc == ICETAP_OK && n) {
+        rc = icetap_inv_drift_write(inv, x.out, n, inv->drift_pending,
+                                    sizeof(inv->drift_pending), &bytes, err);
+
+        if (rc == ICETAP_OK) {
+            inv->drift_pending_size = bytes;
+            memcpy(d->segment, inv->drift_pending, sizeof(d->segment));
+
+        } else {
+            inv->drift_pending[0] = '\0';
+        }
+    }
+
+    d->emitted = (rc == ICETAP_OK) ? n : 0;
+
+    if (rc == ICETAP_OK) {
+        inv->stats.drift_added += d->added;
+        inv->stats.drift_changed += d->changed;
+        inv->stats.drift_removed += d->removed;
+        inv->stats.drift_skipped += d->skipped;
+        inv->stats.reconciliations++;
+        inv->stats.last_reconcile_ms = icetap_table_now_ms();
+    }
+
+    for (i = 0; i < n; i++) {
+        icetap_free((char *) x.out[i].key.data);
+        icetap_free((char *) x.out[i].version_id.data);
+        icetap_free((char *) x.out[i].etag.data);
+    }
+
+    for (i = 0; i < x.nhave; i++) {
+        icetap_free(x.have[i].id);
+        icetap_free(x.have[i].etag);
+    }
+
+    icetap_free(x.have);
+    icetap_free(x.out);
+    icetap_inv_index_clear(&busy.keys);
 
     return rc;
 }

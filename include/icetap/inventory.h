@@ -86,6 +86,12 @@ typedef struct {
     uint64_t                    deleted_rows;   /* positions deleted */
     uint64_t                    bytes_written;
     uint64_t                    rewrites;
+    uint64_t                    reconciliations;
+    uint64_t                    drift_added;    /* versions and markers */
+    uint64_t                    drift_changed;
+    uint64_t                    drift_removed;
+    uint64_t                    drift_skipped;  /* keys changing meanwhile */
+    int64_t                     last_reconcile_ms;
     int64_t                     last_commit_ms;
     int64_t                     snapshot_id;
 } icetap_inventory_stats_t;
@@ -127,6 +133,31 @@ icetap_rc icetap_inventory_step(icetap_inventory_t *inv, size_t *applied,
  */
 icetap_rc icetap_inventory_rewrite(icetap_inventory_t *inv, size_t max_files,
     int *rewritten, icetap_error_t *err);
+
+/*
+ * Drift reconciliation: the bucket's listing against the current rows
+ * (apply the WAL first).  Versions and markers added, changed (another
+ * ETag or size) or removed behind the gateway's back become WAL records
+ * without requester (CREATE looked up by the journal, DELETE of a marker
+ * or a version) in a sealed segment the journal and this inventory then
+ * consume; keys with WAL records after the cursor are left out, after
+ * grace_ms for requests in flight.  Postponed while the records of the
+ * previous reconciliation are not applied yet.  Tag changes made behind
+ * the gateway's back are not seen (a listing does not show tags).
+ */
+
+typedef struct {
+    uint64_t                    added;
+    uint64_t                    changed;
+    uint64_t                    removed;
+    uint64_t                    skipped;
+    uint64_t                    emitted;        /* WAL records */
+    char                        segment[64];    /* their segment, or "" */
+    unsigned                    postponed:1;
+} icetap_inventory_drift_t;
+
+icetap_rc icetap_inventory_reconcile(icetap_inventory_t *inv,
+    unsigned grace_ms, icetap_inventory_drift_t *d, icetap_error_t *err);
 
 /* records of the bucket after the cursor, counted up to max */
 icetap_rc icetap_inventory_lag(icetap_inventory_t *inv, uint64_t max,
