@@ -67,6 +67,7 @@ typedef struct {
     ngx_http_icetap_inv_source_t  *src;         /* of backfill threads */
     uint64_t                       lag;
     int64_t                        refreshed_ms;
+    int64_t                        reconciled_ms;   /* or first seen */
     ngx_uint_t                     seen;
 } ngx_http_icetap_itable_t;
 
@@ -97,6 +98,8 @@ static void ngx_http_icetap_inventory_drop(ngx_http_icetap_inventory_t *v,
     ngx_http_icetap_itable_t *t, ngx_uint_t forget);
 static void ngx_http_icetap_inventory_cursor(ngx_http_icetap_inventory_t *v,
     ngx_http_icetap_itable_t *t);
+static void ngx_http_icetap_inventory_reconcile(
+    ngx_http_icetap_inventory_t *v, ngx_http_icetap_itable_t *t);
 static void ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v);
 static int64_t ngx_http_icetap_inventory_now_ms(void);
 
@@ -513,6 +516,10 @@ ngx_http_icetap_inventory_config(ngx_http_icetap_inventory_t *v,
 
     t->seen = 1;
 
+    if (t->reconciled_ms == 0) {
+        t->reconciled_ms = ngx_http_icetap_inventory_now_ms();
+    }
+
     if (t->it != NULL && ngx_strcmp(t->arn, conf->inventory.arn) != 0) {
         /* disabled and enabled again: another table */
         ngx_http_icetap_inventory_drop(v, t, 0);
@@ -733,6 +740,14 @@ ngx_http_icetap_inventory_config(ngx_http_icetap_inventory_t *v,
         return;
     }
 
+    /* what changed behind the gateway's back, once caught up */
+
+    if (!more && ngx_http_icetap_inventory_now_ms() - t->reconciled_ms
+                 >= (int64_t) v->icf->reconcile)
+    {
+        ngx_http_icetap_inventory_reconcile(v, t);
+    }
+
     /* files and deletes stay bounded */
 
     rc = icetap_inventory_rewrite(t->inv, v->icf->max_files, &rewritten,
@@ -835,6 +850,40 @@ ngx_http_icetap_inventory_drop(ngx_http_icetap_inventory_t *v,
 }
 
 
+static void
+ngx_http_icetap_inventory_reconcile(ngx_http_icetap_inventory_t *v,
+    ngx_http_icetap_itable_t *t)
+{
+    icetap_rc                  rc;
+    icetap_error_t             err;
+    icetap_inventory_drift_t   d;
+
+    rc = icetap_inventory_reconcile(t->inv, 1000, &d, &err);
+
+    if (rc != ICETAP_OK) {
+        ngx_log_error(NGX_LOG_WARN, v->log, 0, "icetap: inventory: "
+                      "reconciling bucket \"%s\": %s; retrying",
+                      t->bucket, err.msg);
+        return;
+    }
+
+    if (d.postponed) {
+        return;
+    }
+
+    t->reconciled_ms = ngx_http_icetap_inventory_now_ms();
+
+    if (d.added || d.changed || d.removed) {
+        ngx_log_error(NGX_LOG_NOTICE, v->log, 0, "icetap: inventory: "
+                      "bucket \"%s\" drifted behind the gateway: %uL "
+                      "added, %uL changed, %uL removed; %uL record(s) in "
+                      "\"%s\" (%uL key(s) changing meanwhile left out)",
+                      t->bucket, d.added, d.changed, d.removed, d.emitted,
+                      d.segment, d.skipped);
+    }
+}
+
+
 /* "<WAL dir>/inventory-<bucket>.cursor", replaced atomically */
 
 static void
@@ -921,10 +970,30 @@ ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v)
                       "snapshot_id", (json_int_t) (st ? st->snapshot_id : 0),
                       "error", it->error);
 
-        if (t == NULL || json_array_append_new(list, t) != 0) {
-            json_decref(list);
-            return;
+        if (t != NULL
+            && json_object_set_new(t, "reconciliations",
+                   json_integer(st ? st->reconciliations : 0)) == 0
+            && json_object_set_new(t, "last_reconcile_ms",
+                   json_integer(st ? st->last_reconcile_ms : 0)) == 0
+            && json_object_set_new(t, "drift_added",
+                   json_integer(st ? st->drift_added : 0)) == 0
+            && json_object_set_new(t, "drift_changed",
+                   json_integer(st ? st->drift_changed : 0)) == 0
+            && json_object_set_new(t, "drift_removed",
+                   json_integer(st ? st->drift_removed : 0)) == 0
+            && json_object_set_new(t, "drift_skipped",
+                   json_integer(st ? st->drift_skipped : 0)) == 0)
+        {
+            if (json_array_append_new(list, t) == 0) {
+                continue;
+            }
+
+            t = NULL;
         }
+
+        json_decref(t);
+        json_decref(list);
+        return;
     }
 
     doc = json_pack("{s:i, s:i, s:I, s:o}",
