@@ -17,11 +17,15 @@ setup    creates the state bucket of "icetap_store" and three buckets:
          gateway.
 enable   creates the configurations (journal + inventory ENABLED).
 run      N random mutations through the gateway (--direct: straight to
-         the store, bypassing it): puts with tags and user metadata,
+         the store, bypassing it; --no-tagging: puts instead of tag
+         changes, which a listing cannot show; --prefix: before keys): puts with tags and user metadata,
          overwrites, copies, multipart uploads, tag changes and removals,
          deletes (delete markers on versioned and suspended buckets),
          permanent deletes of versions and of delete markers, DeleteObjects.
          Prints {"ops": N, "failed": F}.
+remove   deletes --ops versions or markers per bucket that the gateway
+         made, for good, straight in the store; prints {"removed":
+         [[bucket, key, version_id], ...]}.
 truth    every bucket's ground truth from the store directly
          (ListObjectVersions + HeadObject + GetObjectTagging) as inventory
          rows, one JSON object per line.
@@ -103,6 +107,7 @@ class Run:
         self.buckets = buckets(args.seed)
         self.failed = 0
         self.prefix = args.prefix
+        self.tagging = not args.no_tagging
 
     def key(self):
         return self.prefix + self.rng.choice(KEYS)
@@ -154,6 +159,8 @@ class Run:
             c.complete_multipart_upload(
                 Bucket=b, Key=k, UploadId=mpu['UploadId'],
                 MultipartUpload={'Parts': parts})
+        elif r < 0.67 and not self.tagging:
+            c.put_object(Bucket=b, Key=k, Body=self.body())
         elif r < 0.62:
             vs = [v for v, dm in self.versions(b, k) if not dm]
             kw = {}
@@ -183,6 +190,26 @@ class Run:
                 self.op()
             except (botocore.exceptions.ClientError, LookupError):
                 self.failed += 1
+
+
+def remove(args):
+    """Deletes --ops object versions made through the gateway (keys
+    without --prefix) per bucket for good, straight in the store."""
+    s3 = client('s3')
+    rng = random.Random(args.seed * 31 + args.round)
+    out = []
+    for b in buckets(args.seed):
+        r = s3.list_object_versions(Bucket=b)
+        vs = [x for x in r.get('Versions', []) + r.get('DeleteMarkers', [])
+              if not x['Key'].startswith('direct/')]
+        for x in rng.sample(vs, min(args.ops, len(vs))):
+            kw = {}
+            if x['VersionId'] != 'null':
+                kw['VersionId'] = x['VersionId']
+            s3.delete_object(Bucket=b, Key=x['Key'], **kw)
+            out.append([b, x['Key'], None if x['VersionId'] == 'null'
+                        else x['VersionId']])
+    print(json.dumps({'removed': out}))
 
 
 def head(s3, b, k, v, latest):
@@ -265,7 +292,8 @@ def truth(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('cmd', choices=['setup', 'enable', 'run', 'truth'])
+    ap.add_argument('cmd', choices=['setup', 'enable', 'run', 'remove',
+                                    'truth'])
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--ops', type=int, default=100)
     ap.add_argument('--round', type=int, default=0)
@@ -273,6 +301,7 @@ def main():
     ap.add_argument('--prefix', default='')
     ap.add_argument('--enable', action='store_true')
     ap.add_argument('--direct', action='store_true')
+    ap.add_argument('--no-tagging', action='store_true')
     ap.add_argument('--out')
     args = ap.parse_args()
     if args.cmd == 'setup':
@@ -283,6 +312,8 @@ def main():
         r = Run(args)
         r.run(args.ops)
         print(json.dumps({'ops': args.ops, 'failed': r.failed}))
+    elif args.cmd == 'remove':
+        remove(args)
     else:
         truth(args)
 
