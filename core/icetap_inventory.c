@@ -1825,15 +1825,14 @@ icetap_inv_fold(icetap_inventory_t *inv, icetap_inv_rec_t *r, size_t n,
         } else if ((rec.flags & ICETAP_WAL_F_DM_KNOWN)
                    && (rec.flags & ICETAP_WAL_F_DELETE_MARKER))
         {
-            if (f->exists && f->marker && r[i].id[r[i].len - 1] != '\0') {
-                /* a delete marker deleted by its version id */
-                f->exists = 0;
-
-            } else {
-                f->exists = 1;
-                f->marker = 1;
-                f->src = &r[i];
-            }
+            /*
+             * A delete marker made (the tap flags only those; a marker
+             * deleted by its version id is a delete of that version);
+             * replayed over a backfill that listed it, the same row.
+             */
+            f->exists = 1;
+            f->marker = 1;
+            f->src = &r[i];
 
         } else {
             f->exists = 0;
