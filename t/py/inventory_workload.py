@@ -2,27 +2,35 @@
 """The live inventory's workload and its ground truth.
 
 usage:
-  inventory_workload.py setup --seed S [--preload N] [--enable]
-  inventory_workload.py enable --seed S
-  inventory_workload.py run --seed S --ops N [--direct]
+  inventory_workload.py setup --seed S [--preload N] [--preload-first N]
+                              [--enable]
+  inventory_workload.py enable --seed S [--journal-only]
+  inventory_workload.py enable-inventory --seed S
+  inventory_workload.py run --seed S --ops N [--round R] [--direct]
+                            [--no-tagging] [--prefix P]
+  inventory_workload.py remove --seed S --ops N
   inventory_workload.py truth --seed S --out FILE
 
 setup    creates the state bucket of "icetap_store" and three buckets:
          "invv-<seed>" versioned, "invu-<seed>" never versioned and
-         "invs-<seed>" versioned, then suspended (null versions only: moto
-         refuses version ids in a suspended bucket); --preload puts N objects per bucket
-         straight into the store (before any configuration, like a bucket
-         that held objects before); --enable then creates each bucket's
-         S3 Metadata configuration with the inventory ENABLED through the
-         gateway.
-enable   creates the configurations (journal + inventory ENABLED).
-run      N random mutations through the gateway (--direct: straight to
-         the store, bypassing it; --no-tagging: puts instead of tag
-         changes, which a listing cannot show; --prefix: before keys): puts with tags and user metadata,
-         overwrites, copies, multipart uploads, tag changes and removals,
-         deletes (delete markers on versioned and suspended buckets),
-         permanent deletes of versions and of delete markers, DeleteObjects.
-         Prints {"ops": N, "failed": F}.
+         "invs-<seed>" suspended (null versions only: moto refuses version
+         ids in a suspended bucket, so it is suspended before it holds
+         anything).  --preload puts N objects per bucket (--preload-first:
+         that many in the versioned one) straight into the store, before
+         any configuration, plus a second version and a delete marker;
+         --enable then creates each bucket's S3 Metadata configuration
+         with the inventory ENABLED through the gateway.
+enable   creates the configurations (journal and inventory ENABLED;
+         --journal-only: the journal alone).
+enable-inventory
+         UpdateBucketMetadataInventoryTableConfiguration ENABLED on each.
+run      N random mutations through the gateway (--direct: straight to the
+         store, bypassing it): puts with tags, user metadata and storage
+         classes, overwrites, copies, multipart uploads, tag changes and
+         removals (--no-tagging: puts instead, as a listing cannot show
+         tags), deletes (delete markers on the versioned bucket), permanent
+         deletes of versions and of delete markers, DeleteObjects; keys
+         start with --prefix.  Prints {"ops": N, "failed": F}.
 remove   deletes --ops versions or markers per bucket that the gateway
          made, for good, straight in the store; prints {"removed":
          [[bucket, key, version_id], ...]}.
@@ -52,6 +60,25 @@ def buckets(seed):
     return ['invv-' + tag, 'invu-' + tag, 'invs-' + tag]
 
 
+def preload(b, n):
+    """n objects under pre/, by 8 threads."""
+    import concurrent.futures
+
+    def put(lo):
+        s3 = client('s3')
+        for i in range(lo, n, 8):
+            kw = {}
+            if i % 7 == 0:
+                kw['Tagging'] = 'pre=%d' % i
+            if i % 5 == 0:
+                kw['Metadata'] = {'n': str(i)}
+            s3.put_object(Bucket=b, Key='pre/%06d' % i,
+                          Body=b'p' * (i % 50), **kw)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        list(ex.map(put, range(8)))
+
+
 def setup(args):
     s3 = client('s3')
     for b in ['icetap-state'] + buckets(args.seed):
@@ -68,16 +95,11 @@ def setup(args):
     # it is suspended before it holds any
     s3.put_bucket_versioning(Bucket=s, VersioningConfiguration={
         'Status': 'Suspended'})
-    rng = random.Random(args.seed)
-    for b in buckets(args.seed):
-        for i in range(args.preload):
-            kw = {}
-            if i % 7 == 0:
-                kw['Tagging'] = 'pre=%d' % i
-            if i % 5 == 0:
-                kw['Metadata'] = {'n': str(i)}
-            s3.put_object(Bucket=b, Key='pre/%06d' % i,
-                          Body=b'p' * rng.randint(0, 50), **kw)
+    for i, b in enumerate(buckets(args.seed)):
+        n = args.preload
+        if args.preload_first is not None:
+            n = args.preload_first if i == 0 else args.preload
+        preload(b, n)
     if args.preload:
         # versions and a delete marker before the configuration
         for b in (v, s):
@@ -90,12 +112,26 @@ def setup(args):
 def enable(args):
     gw = client('gw')
     for b in buckets(args.seed):
+        if args.journal_only:
+            gw.create_bucket_metadata_configuration(
+                Bucket=b, MetadataConfiguration={
+                    'JournalTableConfiguration': {
+                        'RecordExpiration': {'Expiration': 'DISABLED'}}})
+            continue
         gw.create_bucket_metadata_configuration(
             Bucket=b, MetadataConfiguration={
                 'JournalTableConfiguration': {
                     'RecordExpiration': {'Expiration': 'DISABLED'}},
                 'InventoryTableConfiguration': {
                     'ConfigurationState': 'ENABLED'}})
+
+
+def enable_inventory(args):
+    gw = client('gw')
+    for b in buckets(args.seed):
+        gw.update_bucket_metadata_inventory_table_configuration(
+            Bucket=b, InventoryTableConfiguration={
+                'ConfigurationState': 'ENABLED'})
 
 
 class Run:
@@ -292,12 +328,14 @@ def truth(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('cmd', choices=['setup', 'enable', 'run', 'remove',
-                                    'truth'])
+    ap.add_argument('cmd', choices=['setup', 'enable', 'enable-inventory',
+                                    'run', 'remove', 'truth'])
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--ops', type=int, default=100)
     ap.add_argument('--round', type=int, default=0)
     ap.add_argument('--preload', type=int, default=0)
+    ap.add_argument('--preload-first', type=int)
+    ap.add_argument('--journal-only', action='store_true')
     ap.add_argument('--prefix', default='')
     ap.add_argument('--enable', action='store_true')
     ap.add_argument('--direct', action='store_true')
@@ -308,6 +346,8 @@ def main():
         setup(args)
     elif args.cmd == 'enable':
         enable(args)
+    elif args.cmd == 'enable-inventory':
+        enable_inventory(args)
     elif args.cmd == 'run':
         r = Run(args)
         r.run(args.ops)
