@@ -7,6 +7,8 @@
 # CREATE or DELETE as the change was) and the inventory applies: the
 # inventory then equals the ground truth of the store, row for row and
 # column for column, and a later reconciliation finds no drift.
+# Disabling an inventory stops its updates; enabling it again while the
+# old table exists fails with InventoryTableAlreadyExists.
 
 use strict;
 use warnings;
@@ -194,6 +196,32 @@ for my $b (@buckets) {
                || defined $_->{request_id} } @drift),
        "$b: no source address, no request id");
 }
+
+# disabling stops the updates and keeps the table; enabling again needs
+# the old table deleted first, as on AWS: InventoryTableAlreadyExists
+
+my $b0 = $buckets[1];
+$env->run_py('t/py/inventory_status.py', '--set', 'DISABLED', $b0);
+my $st = decode_json($env->run_py('t/py/inventory_status.py', $b0));
+is($st->{$b0}{ConfigurationState}, 'DISABLED', "$b0: DISABLED");
+my $deadline = time + 30;
+sleep 1 while time < $deadline
+              && grep { $_->{bucket} eq $b0 } tables(status());
+ok(!grep({ $_->{bucket} eq $b0 } tables(status())),
+   "$b0: no longer updated");
+ok(!-e $env->wal_dir . "/inventory-$b0.cursor",
+   "$b0: its WAL position no longer holds segments");
+
+$env->run_py('t/py/inventory_status.py', '--set', 'ENABLED', $b0);
+$deadline = time + 30;
+while (time < $deadline) {
+    $st = decode_json($env->run_py('t/py/inventory_status.py', $b0));
+    last if ($st->{$b0}{TableStatus} // '') eq 'FAILED';
+    sleep 1;
+}
+is($st->{$b0}{TableStatus}, 'FAILED', "$b0: enabled again: FAILED");
+is($st->{$b0}{Error}{ErrorCode}, 'InventoryTableAlreadyExists',
+   "$b0: InventoryTableAlreadyExists") or diag explain $st;
 
 $env->stop;
 
