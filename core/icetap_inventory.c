@@ -111,6 +111,10 @@ struct icetap_inventory_s {
     int64_t                    ix_snapshot;     /* what ix describes */
     unsigned                   ix_valid:1;
 
+    icetap_store_t            *pool[64];    /* look-up threads' stores */
+    unsigned                   npool;
+    unsigned                   pool_failed:1;
+
     char                       drift_pending[64];   /* segment name */
     uint64_t                   drift_pending_size;
 
@@ -450,8 +454,14 @@ icetap_inventory_open(icetap_table_t *t, const icetap_inventory_conf_t *conf,
 void
 icetap_inventory_free(icetap_inventory_t *inv)
 {
+    unsigned  i;
+
     if (inv == NULL) {
         return;
+    }
+
+    for (i = 1; i < inv->npool; i++) {
+        icetap_store_destroy(inv->pool[i]);
     }
 
     icetap_inv_index_clear(&inv->ix);
@@ -1902,17 +1912,149 @@ icetap_inv_positions(icetap_inventory_t *inv, icetap_table_update_t *u,
 }
 
 
+typedef struct {
+    icetap_inv_fold_t          f;
+    icetap_wal_rec_t           rec;
+    icetap_journal_lookup_t    lk;
+    icetap_rc                  rc;
+    icetap_error_t             err;
+    unsigned                   decoded:1;
+    unsigned                   lookup:1;
+} icetap_inv_act_t;
+
+
+typedef struct {
+    icetap_store_t            *store;
+    icetap_inv_act_t          *acts;
+    size_t                     n;
+    size_t                     from;
+    size_t                     step;
+} icetap_inv_looker_t;
+
+
+static void *
+icetap_inv_looker(void *arg)
+{
+    size_t                i;
+    icetap_inv_act_t     *a;
+    icetap_inv_looker_t  *l = arg;
+
+    for (i = l->from; i < l->n; i += l->step) {
+        a = &l->acts[i];
+
+        if (a->lookup) {
+            a->rc = icetap_journal_lookup(l->store, &a->rec, &a->lk, &a->err);
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the store handles of the look-up threads, opened once */
+
+static unsigned
+icetap_inv_pool(icetap_inventory_t *inv)
+{
+    icetap_error_t  err;
+
+    if (inv->npool == 0) {
+        inv->pool[0] = inv->source;
+        inv->npool = 1;
+    }
+
+    while (inv->open_store != NULL && inv->npool < inv->concurrency
+           && inv->npool < 64 && !inv->pool_failed)
+    {
+        inv->pool[inv->npool] = inv->open_store(inv->store_ctx, &err);
+
+        if (inv->pool[inv->npool] == NULL) {
+            inv->pool_failed = 1;
+            break;
+        }
+
+        inv->npool++;
+    }
+
+    return inv->npool;
+}
+
+
+static icetap_rc
+icetap_inv_lookups(icetap_inventory_t *inv, icetap_inv_act_t *acts,
+    size_t n, icetap_error_t *err)
+{
+    size_t               i, need;
+    unsigned             k, nt;
+    pthread_t            th[64];
+    icetap_inv_looker_t  lk[64];
+
+    need = 0;
+
+    for (i = 0; i < n; i++) {
+        need += acts[i].lookup;
+    }
+
+    if (need == 0) {
+        return ICETAP_OK;
+    }
+
+    nt = icetap_inv_pool(inv);
+
+    if (nt > need) {
+        nt = (unsigned) need;
+    }
+
+    for (k = 0; k < nt; k++) {
+        lk[k].store = inv->pool[k];
+        lk[k].acts = acts;
+        lk[k].n = n;
+        lk[k].from = k;
+        lk[k].step = nt;
+    }
+
+    for (k = 1; k < nt; k++) {
+        if (pthread_create(&th[k], NULL, icetap_inv_looker, &lk[k]) != 0) {
+            lk[k].step = 0;
+        }
+    }
+
+    (void) icetap_inv_looker(&lk[0]);
+
+    for (k = 1; k < nt; k++) {
+        if (lk[k].step == 0) {
+            lk[k].step = nt;
+            (void) icetap_inv_looker(&lk[k]);
+
+        } else {
+            (void) pthread_join(th[k], NULL);
+        }
+    }
+
+    inv->stats.lookups += need;
+
+    for (i = 0; i < n; i++) {
+        if (acts[i].lookup && acts[i].rc != ICETAP_OK) {
+            *err = acts[i].err;
+            return acts[i].rc;
+        }
+    }
+
+    return ICETAP_OK;
+}
+
+
 icetap_rc
 icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
     icetap_error_t *err)
 {
     char                   *id;
-    size_t                  i, j, k, klen, nnew, nold;
+    size_t                  i, j, k, klen, nnew, nold, nacts;
     int64_t                 sid;
     uint32_t                file;
     icetap_rc               rc;
     const char             *path;
-    icetap_wal_rec_t        rec;
+    icetap_inv_act_t       *acts, *a;
     icetap_inv_fold_t       f;
     icetap_inv_new_t       *news;
     icetap_inv_batch_t      b;
@@ -1921,9 +2063,10 @@ icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
     icetap_journal_row_t    row;
     icetap_table_writer_t  *w;
     icetap_table_update_t  *u;
-    icetap_journal_lookup_t lk;
 
     *applied = 0;
+    acts = NULL;
+    nacts = 0;
     *more = 0;
 
     rc = icetap_inv_sync(inv, err);
@@ -2005,7 +2148,13 @@ icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
         goto done;
     }
 
-    rc = icetap_inv_writer(inv, &w, err);
+    /* what each identity becomes */
+
+    acts = icetap_calloc(b.n, sizeof(icetap_inv_act_t));
+    if (acts == NULL) {
+        rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
+        goto done;
+    }
 
     for (i = 0; rc == ICETAP_OK && i < b.n; i = j) {
         for (j = i + 1; j < b.n; j++) {
@@ -2015,6 +2164,8 @@ icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
                 break;
             }
         }
+
+        *applied += j - i;
 
         rc = icetap_inv_fold(inv, &b.recs[i], j - i, &f, err);
         if (rc != ICETAP_OK) {
@@ -2026,72 +2177,83 @@ icetap_inventory_step(icetap_inventory_t *inv, size_t *applied, int *more,
             continue;
         }
 
-        memset(&lk, 0, sizeof(lk));
+        a = &acts[nacts++];
+        a->f = f;
 
         if (f.exists) {
-            rc = icetap_wal_rec_decode(f.src->enc, f.src->enc_len, &rec,
+            rc = icetap_wal_rec_decode(f.src->enc, f.src->enc_len, &a->rec,
                                        err);
             if (rc != ICETAP_OK) {
+                nacts--;
                 break;
             }
 
+            a->decoded = 1;
+
             if (!f.marker) {
                 /* the version as it is now: tags, metadata, class */
-                rec.flags |= ICETAP_WAL_F_ENRICH;
-                rec.flags &= ~ICETAP_WAL_F_TAGS;
-
-                rc = icetap_journal_lookup(inv->source, &rec, &lk, err);
-                inv->stats.lookups++;
-
-                if (rc == ICETAP_OK && !lk.e.found) {
-                    /* gone since: its delete comes later */
-                    f.exists = 0;
-                }
+                a->rec.flags |= ICETAP_WAL_F_ENRICH;
+                a->rec.flags &= ~ICETAP_WAL_F_TAGS;
+                a->lookup = 1;
             }
+        }
+    }
 
-            if (rc == ICETAP_OK && f.exists) {
-                rc = icetap_journal_row(&rec, f.marker ? NULL : &lk.e, &row,
-                                        err);
+    /* the look-ups, by the backfill's number of threads */
 
-                if (rc == ICETAP_OK && f.marker) {
-                    row.last_modified_us.null = 0;
-                    row.last_modified_us.v =
-                        (rec.flags & ICETAP_WAL_F_LAST_MODIFIED)
-                        ? rec.last_modified_us : rec.time_us;
+    if (rc == ICETAP_OK) {
+        rc = icetap_inv_lookups(inv, acts, nacts, err);
+    }
 
-                } else if (rc == ICETAP_OK) {
-                    /* the version as the store describes it now */
-                    row.size.v = lk.e.size;
-                    row.last_modified_us.null = (lk.e.last_modified_us == 0);
-                    row.last_modified_us.v = lk.e.last_modified_us;
-                    row.e_tag.null = (lk.e.etag.data == NULL);
-                    row.e_tag.s = lk.e.etag;
-                    row.storage_class.null = (lk.e.storage_class.data == NULL);
-                    row.storage_class.s = lk.e.storage_class;
-                }
+    if (rc == ICETAP_OK) {
+        rc = icetap_inv_writer(inv, &w, err);
+    }
 
-                if (rc == ICETAP_OK) {
-                    rc = icetap_inv_write_row(w, &row, err);
-                }
+    for (i = 0; rc == ICETAP_OK && i < nacts; i++) {
+        a = &acts[i];
 
-                if (rc == ICETAP_OK) {
-                    news[nnew].id = f.src->id;
-                    news[nnew].len = f.src->len;
-                    news[nnew].seq = f.src->seq;
-                    news[nnew].marker = f.marker;
-                    nnew++;
-                }
-            }
-
-            icetap_journal_lookup_free(&lk);
-            icetap_wal_rec_free(&rec);
+        if (a->lookup && !a->lk.e.found) {
+            /* gone since: its delete comes later */
+            a->f.exists = 0;
         }
 
-        if (rc == ICETAP_OK && f.old != NULL) {
-            olds[nold++] = f.old;
+        if (a->f.exists) {
+            rc = icetap_journal_row(&a->rec, a->f.marker ? NULL : &a->lk.e,
+                                    &row, err);
+
+            if (rc == ICETAP_OK && a->f.marker) {
+                row.last_modified_us.null = 0;
+                row.last_modified_us.v =
+                    (a->rec.flags & ICETAP_WAL_F_LAST_MODIFIED)
+                    ? a->rec.last_modified_us : a->rec.time_us;
+
+            } else if (rc == ICETAP_OK) {
+                /* the version as the store describes it now */
+                row.size.v = a->lk.e.size;
+                row.last_modified_us.null = (a->lk.e.last_modified_us == 0);
+                row.last_modified_us.v = a->lk.e.last_modified_us;
+                row.e_tag.null = (a->lk.e.etag.data == NULL);
+                row.e_tag.s = a->lk.e.etag;
+                row.storage_class.null = (a->lk.e.storage_class.data == NULL);
+                row.storage_class.s = a->lk.e.storage_class;
+            }
+
+            if (rc == ICETAP_OK) {
+                rc = icetap_inv_write_row(w, &row, err);
+            }
+
+            if (rc == ICETAP_OK) {
+                news[nnew].id = a->f.src->id;
+                news[nnew].len = a->f.src->len;
+                news[nnew].seq = a->f.src->seq;
+                news[nnew].marker = a->f.marker;
+                nnew++;
+            }
         }
 
-        *applied += j - i;
+        if (rc == ICETAP_OK && a->f.old != NULL) {
+            olds[nold++] = a->f.old;
+        }
     }
 
     if (rc == ICETAP_OK) {
@@ -2201,6 +2363,16 @@ done:
     if (w != NULL) {
         icetap_table_writer_free(w);
     }
+
+    for (i = 0; i < nacts; i++) {
+        icetap_journal_lookup_free(&acts[i].lk);
+
+        if (acts[i].decoded) {
+            icetap_wal_rec_free(&acts[i].rec);
+        }
+    }
+
+    icetap_free(acts);
 
     for (i = 0; i < b.n; i++) {
         icetap_free(b.recs[i].id);
