@@ -2397,6 +2397,7 @@ icetap_store_s3_list_versions(icetap_store_t *s, const char *prefix,
     km = NULL;
     vm = NULL;
     rc = ICETAP_OK;
+    icetap_error_clear(err);
 
     for ( ;; ) {
         memset(&q, 0, sizeof(q));
@@ -2462,7 +2463,11 @@ icetap_store_s3_list_versions(icetap_store_t *s, const char *prefix,
         }
 
         if (rc != ICETAP_OK) {
-            icetap_error_set(err, rc, "listing versions stopped");
+            if (err != NULL && err->code == ICETAP_OK) {
+                /* the callback said nothing itself */
+                icetap_error_set(err, rc, "listing versions stopped");
+            }
+
             break;
         }
 
