@@ -101,6 +101,7 @@ struct icetap_inventory_s {
     void                      *store_ctx;
     unsigned                   concurrency;
     size_t                     max_records;
+    int                      (*cancelled)(void);
 
     icetap_wal_cursor_t        cursor;
     int64_t                    known_snapshot;
@@ -435,6 +436,7 @@ icetap_inventory_open(icetap_table_t *t, const icetap_inventory_conf_t *conf,
     inv->store_ctx = conf->store_ctx;
     inv->concurrency = conf->concurrency ? conf->concurrency : 8;
     inv->max_records = conf->max_records ? conf->max_records : 100000;
+    inv->cancelled = conf->cancelled;
     inv->known_snapshot = ICETAP_NO_SNAPSHOT;
     inv->ix_snapshot = ICETAP_NO_SNAPSHOT;
 
@@ -926,6 +928,10 @@ icetap_inv_backfill_page(void *ctx, const icetap_store_version_t *v,
     icetap_inv_worker_t     wk[64];
     icetap_journal_row_t    row;
     icetap_inv_backfill_t  *b = ctx;
+
+    if (b->inv->cancelled != NULL && b->inv->cancelled()) {
+        return icetap_error_set(b->err, ICETAP_AGAIN, "backfill stopped");
+    }
 
     if (n > b->cap) {
         icetap_free(b->items);
@@ -2952,6 +2958,7 @@ typedef struct {
     icetap_inv_have_t         *have;        /* sorted by id */
     size_t                     nhave;
     icetap_wal_rec_t          *out;         /* drift records */
+    uint8_t                   *kind;        /* 'a'dded, 'c'hanged, 'r' */
     size_t                     nout;
     size_t                     cout;
     icetap_inventory_drift_t  *d;
@@ -3091,22 +3098,32 @@ icetap_inv_drift_have(icetap_inv_drift_ctx_t *x, icetap_error_t *err)
 
 
 static icetap_rc
-icetap_inv_drift_add(icetap_inv_drift_ctx_t *x, unsigned op, uint32_t flags,
-    const char *key, const char *vid, const char *etag)
+icetap_inv_drift_add(icetap_inv_drift_ctx_t *x, int kind, unsigned op,
+    uint32_t flags, const char *key, const char *vid, const char *etag)
 {
     void              *p;
     int64_t            now;
     icetap_wal_rec_t  *rec;
 
     if (x->nout == x->cout) {
-        x->cout = x->cout ? 2 * x->cout : 64;
-        p = icetap_realloc(x->out, x->cout * sizeof(icetap_wal_rec_t));
+        p = icetap_realloc(x->kind, (x->cout ? 2 * x->cout : 64));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        x->kind = p;
+
+        p = icetap_realloc(x->out, (x->cout ? 2 * x->cout : 64)
+                                   * sizeof(icetap_wal_rec_t));
         if (p == NULL) {
             return ICETAP_NOMEM;
         }
 
         x->out = p;
+        x->cout = x->cout ? 2 * x->cout : 64;
     }
+
+    x->kind[x->nout] = (uint8_t) kind;
 
     rec = &x->out[x->nout];
     memset(rec, 0, sizeof(icetap_wal_rec_t));
@@ -3145,6 +3162,7 @@ icetap_inv_drift_add(icetap_inv_drift_ctx_t *x, unsigned op, uint32_t flags,
 static icetap_rc
 icetap_inv_drift_page(void *ctx, const icetap_store_version_t *v, size_t n)
 {
+    int                      kind;
     size_t                   i;
     icetap_rc                rc;
     icetap_inv_have_t        key, *h;
@@ -3163,6 +3181,8 @@ icetap_inv_drift_page(void *ctx, const icetap_store_version_t *v, size_t n)
                      : NULL;
         icetap_free(key.id);
 
+        kind = 'a';
+
         if (h != NULL) {
             h->seen = 1;
 
@@ -3175,14 +3195,11 @@ icetap_inv_drift_page(void *ctx, const icetap_store_version_t *v, size_t n)
                 continue;
             }
 
-            x->d->changed++;
-
-        } else {
-            x->d->added++;
+            kind = 'c';
         }
 
         if (v[i].delete_marker) {
-            rc = icetap_inv_drift_add(x, ICETAP_WAL_OP_DELETE,
+            rc = icetap_inv_drift_add(x, kind, ICETAP_WAL_OP_DELETE,
                                       ICETAP_WAL_F_DM_KNOWN
                                       | ICETAP_WAL_F_DELETE_MARKER
                                       | ICETAP_WAL_F_LAST_MODIFIED,
@@ -3195,7 +3212,7 @@ icetap_inv_drift_page(void *ctx, const icetap_store_version_t *v, size_t n)
             }
 
         } else {
-            rc = icetap_inv_drift_add(x, ICETAP_WAL_OP_PUT,
+            rc = icetap_inv_drift_add(x, kind, ICETAP_WAL_OP_PUT,
                                       ICETAP_WAL_F_ENRICH, v[i].key,
                                       v[i].version_id, v[i].etag);
         }
@@ -3371,11 +3388,10 @@ icetap_inventory_reconcile(icetap_inventory_t *inv, unsigned grace_ms,
             continue;
         }
 
-        d->removed++;
         len = strlen(h->id);
         vid = (h->len > len + 1) ? h->id + len + 1 : NULL;
 
-        if (icetap_inv_drift_add(&x, ICETAP_WAL_OP_DELETE, 0, h->id, vid,
+        if (icetap_inv_drift_add(&x, 'r', ICETAP_WAL_OP_DELETE, 0, h->id, vid,
                                  NULL)
             != ICETAP_OK)
         {
@@ -3413,6 +3429,9 @@ icetap_inventory_reconcile(icetap_inventory_t *inv, unsigned grace_ms,
         if (rc == ICETAP_OK
             && icetap_inv_index_find(&busy.keys, id, len) == NULL)
         {
+            d->added += (x.kind[i] == 'a');
+            d->changed += (x.kind[i] == 'c');
+            d->removed += (x.kind[i] == 'r');
             x.out[n++] = x.out[i];
 
         } else {
@@ -3462,6 +3481,7 @@ icetap_inventory_reconcile(icetap_inventory_t *inv, unsigned grace_ms,
 
     icetap_free(x.have);
     icetap_free(x.out);
+    icetap_free(x.kind);
     icetap_inv_index_clear(&busy.keys);
 
     return rc;

@@ -391,6 +391,13 @@ ngx_http_icetap_inventory_list(void *ctx, const icetap_store_page_t *page)
 }
 
 
+static int
+ngx_http_icetap_inventory_cancelled(void)
+{
+    return ngx_http_icetap_helper_should_exit() != 0;
+}
+
+
 static icetap_store_t *
 ngx_http_icetap_inventory_open_store(void *ctx, icetap_error_t *err)
 {
@@ -629,6 +636,7 @@ ngx_http_icetap_inventory_config(ngx_http_icetap_inventory_t *v,
         ic.store_ctx = t->src;
         ic.concurrency = v->icf->concurrency;
         ic.max_records = v->icf->max_records;
+        ic.cancelled = ngx_http_icetap_inventory_cancelled;
 
         if (icetap_inventory_open(t->it->table, &ic, &t->inv, &err)
             != ICETAP_OK)

@@ -69,6 +69,7 @@ typedef struct {
     void                       *store_ctx;
     unsigned                    concurrency;    /* 0: 8 */
     size_t                      max_records;    /* per step, 0: 100000 */
+    int                       (*cancelled)(void);   /* stops a backfill */
 } icetap_inventory_conf_t;
 
 
@@ -114,7 +115,10 @@ icetap_rc icetap_inventory_state(icetap_inventory_t *inv,
 icetap_rc icetap_inventory_start(icetap_inventory_t *inv,
     const icetap_wal_cursor_t *from, icetap_error_t *err);
 
-/* lists the bucket and commits its rows with the state active */
+/*
+ * Lists the bucket and commits its rows with the state active;
+ * ICETAP_AGAIN when conf->cancelled() said to stop (nothing committed).
+ */
 icetap_rc icetap_inventory_backfill(icetap_inventory_t *inv,
     icetap_error_t *err);
 
