@@ -149,7 +149,9 @@ icetap_journal_table_open(icetap_store_t *store,
                                        conf->table_bucket, conf->namespace,
                                        conf->name, conf->arn,
                                        conf->bucket_arn,
-                                       ICETAP_JOURNAL_MANAGED_BY, err);
+                                       conf->managed_by
+                                       ? conf->managed_by
+                                       : ICETAP_JOURNAL_MANAGED_BY, err);
 
         if (rc == ICETAP_OK) {
             rc = icetap_catalog_ensure_bucket(store, conf->table_bucket,
@@ -203,7 +205,8 @@ icetap_journal_table_open(icetap_store_t *store,
         return ICETAP_OK;
     }
 
-    j = json_loads(icetap_journal_schema_json(), 0, NULL);
+    j = json_loads(conf->schema_json ? conf->schema_json
+                                     : icetap_journal_schema_json(), 0, NULL);
     schema = NULL;
 
     if (j == NULL || icetap_schema_from_json(j, &schema, err) != ICETAP_OK) {
@@ -217,8 +220,10 @@ icetap_journal_table_open(icetap_store_t *store,
     memset(&spec, 0, sizeof(spec));
     memset(&props, 0, sizeof(props));
 
-    rc = icetap_partition_spec_add_field(&spec, "record_timestamp_day", "day",
-                                         5, 0, err);
+    rc = conf->unpartitioned
+         ? ICETAP_OK
+         : icetap_partition_spec_add_field(&spec, "record_timestamp_day",
+                                           "day", 5, 0, err);
 
     if (rc == ICETAP_OK
         && (icetap_kvs_set(&props, "write.metadata.delete-after-commit"
@@ -228,7 +233,9 @@ icetap_journal_table_open(icetap_store_t *store,
             || icetap_kvs_set(&props, "write.parquet.compression-codec",
                               "zstd") != ICETAP_OK
             || icetap_kvs_set(&props, "icetap.managed-by",
-                              ICETAP_JOURNAL_MANAGED_BY) != ICETAP_OK))
+                              conf->managed_by ? conf->managed_by
+                                  : ICETAP_JOURNAL_MANAGED_BY)
+               != ICETAP_OK))
     {
         rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
     }

@@ -2234,3 +2234,261 @@ icetap_store_kv_free(icetap_store_kv_t *kv, size_t n)
 
     icetap_free(kv);
 }
+
+
+/* ListObjectVersions */
+
+
+typedef struct {
+    icetap_store_version_t  *v;
+    size_t                   n;
+    size_t                   cap;
+    char                    *next_key;
+    char                    *next_vid;
+    int                      truncated;
+} icetap_s3_versions_xml_t;
+
+
+static void
+icetap_s3_versions_reset(icetap_s3_versions_xml_t *x)
+{
+    size_t  i;
+
+    for (i = 0; i < x->n; i++) {
+        icetap_free((char *) x->v[i].key);
+        icetap_free((char *) x->v[i].version_id);
+        icetap_free((char *) x->v[i].etag);
+        icetap_free((char *) x->v[i].storage_class);
+    }
+
+    if (x->cap) {
+        memset(x->v, 0, x->cap * sizeof(icetap_store_version_t));
+    }
+
+    x->n = 0;
+    x->truncated = 0;
+}
+
+
+static icetap_rc
+icetap_s3_versions_str(const char **to, const char *text, size_t len)
+{
+    icetap_free((char *) *to);
+    *to = icetap_strndup(text ? text : "", text ? len : 0);
+
+    return *to ? ICETAP_OK : ICETAP_NOMEM;
+}
+
+
+static icetap_rc
+icetap_s3_versions_xml(void *ctx, const char **path, int depth,
+    const char *text, size_t len)
+{
+    int                        marker;
+    void                      *p;
+    char                     **to;
+    icetap_store_version_t    *v;
+    icetap_s3_versions_xml_t  *x = ctx;
+
+    if (depth == 2) {
+        if (strcmp(path[1], "IsTruncated") == 0) {
+            x->truncated = len == 4 && strncmp(text, "true", 4) == 0;
+            return ICETAP_OK;
+        }
+
+        to = NULL;
+
+        if (strcmp(path[1], "NextKeyMarker") == 0) {
+            to = &x->next_key;
+
+        } else if (strcmp(path[1], "NextVersionIdMarker") == 0) {
+            to = &x->next_vid;
+        }
+
+        if (to != NULL) {
+            return icetap_s3_versions_str((const char **) to, text, len);
+        }
+
+        if (strcmp(path[1], "Version") == 0
+            || strcmp(path[1], "DeleteMarker") == 0)
+        {
+            if (x->n < x->cap && x->v[x->n].key != NULL) {
+                x->v[x->n].delete_marker =
+                    (strcmp(path[1], "DeleteMarker") == 0);
+                x->n++;
+            }
+        }
+
+        return ICETAP_OK;
+    }
+
+    if (depth != 3) {
+        return ICETAP_OK;
+    }
+
+    marker = strcmp(path[1], "DeleteMarker") == 0;
+
+    if (!marker && strcmp(path[1], "Version") != 0) {
+        return ICETAP_OK;
+    }
+
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 256;
+        p = icetap_realloc(x->v, x->cap * sizeof(icetap_store_version_t));
+        if (p == NULL) {
+            return ICETAP_NOMEM;
+        }
+
+        x->v = p;
+        memset(&x->v[x->n], 0,
+               (x->cap - x->n) * sizeof(icetap_store_version_t));
+    }
+
+    v = &x->v[x->n];
+
+    if (strcmp(path[2], "Key") == 0) {
+        return icetap_s3_versions_str(&v->key, text, len);
+    }
+
+    if (strcmp(path[2], "VersionId") == 0) {
+        return icetap_s3_versions_str(&v->version_id, text, len);
+    }
+
+    if (strcmp(path[2], "ETag") == 0) {
+        return icetap_s3_versions_str(&v->etag, text, len);
+    }
+
+    if (strcmp(path[2], "StorageClass") == 0) {
+        return icetap_s3_versions_str(&v->storage_class, text, len);
+    }
+
+    if (strcmp(path[2], "Size") == 0) {
+        v->size = strtoll(text ? text : "0", NULL, 10);
+
+    } else if (strcmp(path[2], "LastModified") == 0) {
+        v->last_modified_ms = icetap_s3_parse_iso8601(text, len) * 1000;
+
+    } else if (strcmp(path[2], "IsLatest") == 0) {
+        v->latest = len == 4 && strncmp(text, "true", 4) == 0;
+    }
+
+    return ICETAP_OK;
+}
+
+
+icetap_rc
+icetap_store_s3_list_versions(icetap_store_t *s, const char *prefix,
+    unsigned max_keys, icetap_store_versions_pt page, void *ctx,
+    icetap_error_t *err)
+{
+    char                      num[16], *km, *vm;
+    icetap_rc                 rc;
+    icetap_buf_t              q, resp;
+    icetap_s3_req_t           req;
+    icetap_store_s3_t        *s3 = (icetap_store_s3_t *) s;
+    icetap_s3_versions_xml_t  x;
+
+    if (s->ops != &icetap_store_s3_ops) {
+        return icetap_error_set(err, ICETAP_UNSUPPORTED,
+                                "ListObjectVersions needs an S3 store");
+    }
+
+    memset(&x, 0, sizeof(x));
+    km = NULL;
+    vm = NULL;
+    rc = ICETAP_OK;
+    icetap_error_clear(err);
+
+    for ( ;; ) {
+        memset(&q, 0, sizeof(q));
+        memset(&resp, 0, sizeof(resp));
+
+        /* parameters in the order they sort: the URL is then canonical */
+
+        num[0] = '\0';
+
+        if (max_keys) {
+            snprintf(num, sizeof(num), "%u", max_keys);
+        }
+
+        if ((km != NULL
+             && icetap_s3_query_add(&q, "key-marker", km) != ICETAP_OK)
+            || (num[0]
+                && icetap_s3_query_add(&q, "max-keys", num) != ICETAP_OK)
+            || (prefix != NULL && prefix[0] != '\0'
+                && icetap_s3_query_add(&q, "prefix", prefix) != ICETAP_OK)
+            || (vm != NULL
+                && icetap_s3_query_add(&q, "version-id-marker", vm)
+                   != ICETAP_OK)
+            || (q.len && icetap_buf_putc(&q, '&') != ICETAP_OK)
+            || icetap_buf_append(&q, "versions=", 9) != ICETAP_OK
+            || icetap_buf_putc(&q, '\0') != ICETAP_OK)
+        {
+            rc = icetap_error_set(err, ICETAP_NOMEM, "no memory");
+            break;
+        }
+
+        memset(&req, 0, sizeof(req));
+        req.method = "GET";
+        req.query = (char *) q.data;
+        req.resp = &resp;
+
+        rc = icetap_s3_request(s3, &req, err);
+        icetap_buf_free(&req.errbody);
+        icetap_buf_free(&q);
+
+        if (rc == ICETAP_OK) {
+            icetap_s3_versions_reset(&x);
+            icetap_free(x.next_key);
+            icetap_free(x.next_vid);
+            x.next_key = NULL;
+            x.next_vid = NULL;
+
+            rc = icetap_s3_xml_parse((char *) resp.data, resp.len,
+                                     icetap_s3_versions_xml, &x, NULL, 0,
+                                     err);
+        }
+
+        icetap_buf_free(&resp);
+
+        if (rc != ICETAP_OK) {
+            break;
+        }
+
+        rc = page(ctx, x.v, x.n);
+
+        if (rc == ICETAP_EOF) {
+            rc = ICETAP_OK;
+            break;
+        }
+
+        if (rc != ICETAP_OK) {
+            if (err != NULL && err->code == ICETAP_OK) {
+                /* the callback said nothing itself */
+                icetap_error_set(err, rc, "listing versions stopped");
+            }
+
+            break;
+        }
+
+        if (!x.truncated || x.next_key == NULL) {
+            break;
+        }
+
+        icetap_free(km);
+        icetap_free(vm);
+        km = x.next_key;
+        vm = x.next_vid;
+        x.next_key = NULL;
+        x.next_vid = NULL;
+    }
+
+    icetap_s3_versions_reset(&x);
+    icetap_free(x.v);
+    icetap_free(x.next_key);
+    icetap_free(x.next_vid);
+    icetap_free(km);
+    icetap_free(vm);
+
+    return rc;
+}

@@ -66,6 +66,7 @@ typedef struct {
     uint64_t                       lag;
     int64_t                        oldest_us;
     ngx_uint_t                     seen;            /* unsigned:1 */
+    ngx_uint_t                     inventory;       /* keeps its records */
 } ngx_http_icetap_jtable_t;
 
 
@@ -98,6 +99,8 @@ static void ngx_http_icetap_journal_commit(ngx_http_icetap_journal_t *j,
     ngx_http_icetap_jtable_t *jt);
 static void ngx_http_icetap_journal_gc(ngx_http_icetap_journal_t *j,
     int64_t listed_ms);
+static ngx_int_t ngx_http_icetap_journal_inventory_cursor(
+    ngx_http_icetap_journal_t *j, const char *bucket, icetap_wal_cursor_t *c);
 static void ngx_http_icetap_journal_status(ngx_http_icetap_journal_t *j);
 static int64_t ngx_http_icetap_journal_now_ms(void);
 
@@ -472,6 +475,10 @@ ngx_http_icetap_journal_config(ngx_http_icetap_journal_t *j,
     jt->seen = 1;
     jt->expiration_days = conf->expiration_days;
 
+    /* the inventory helper reads the WAL after its own cursor too */
+    jt->inventory = j->imcf->inventory != NULL && conf->inventory_enabled
+                    && ngx_strcmp(conf->inventory.status, "FAILED") != 0;
+
     if (ngx_strcmp(conf->journal.status, "FAILED") == 0) {
         ngx_http_icetap_journal_drop(jt);
         jt->seen = 1;
@@ -792,8 +799,9 @@ static void
 ngx_http_icetap_journal_gc(ngx_http_icetap_journal_t *j, int64_t listed_ms)
 {
     char                        **names, **done;
-    size_t                        n, ndone, i;
-    ngx_uint_t                    k;
+    size_t                        n, ndone, i, ncs;
+    ngx_uint_t                    k, ninv, ok;
+    icetap_wal_cursor_t          *inv;
     icetap_error_t                err;
     ngx_file_info_t               fi;
     icetap_wal_cursor_t           min;
@@ -806,26 +814,69 @@ ngx_http_icetap_journal_gc(ngx_http_icetap_journal_t *j, int64_t listed_ms)
         return;
     }
 
-    cs = ngx_alloc((j->ntables + 1) * sizeof(icetap_wal_cursor_t *), j->log);
-    if (cs == NULL) {
+    ncs = 0;
+
+    for (k = 0; k < j->ntables; k++) {
+        if (j->tables[k].jw) {
+            ncs++;
+        }
+
+        ncs += (j->tables[k].inventory != 0);
+    }
+
+    cs = ngx_alloc((ncs + 1) * sizeof(icetap_wal_cursor_t *), j->log);
+    inv = ngx_calloc((ncs + 1) * sizeof(icetap_wal_cursor_t), j->log);
+
+    if (cs == NULL || inv == NULL) {
+        ngx_free(cs);
+        ngx_free(inv);
         icetap_wal_free_list(names, n);
         return;
     }
 
     i = 0;
+    ninv = 0;
+    ok = 1;
 
     for (k = 0; k < j->ntables; k++) {
         if (j->tables[k].jw) {
             cs[i++] = icetap_journal_writer_cursor(j->tables[k].jw);
         }
+
+        if (!j->tables[k].inventory) {
+            continue;
+        }
+
+        /* no cursor of the inventory yet: every segment is kept */
+
+        if (ngx_http_icetap_journal_inventory_cursor(j, j->tables[k].bucket,
+                                                     &inv[ninv])
+            != NGX_OK)
+        {
+            ok = 0;
+            break;
+        }
+
+        cs[i++] = &inv[ninv++];
     }
 
-    if (icetap_journal_cursor_min(cs, i, names, n, &min) != ICETAP_OK) {
+    if (!ok || icetap_journal_cursor_min(cs, i, names, n, &min) != ICETAP_OK)
+    {
+        for (k = 0; k < ninv; k++) {
+            icetap_wal_cursor_free(&inv[k]);
+        }
+
+        ngx_free(inv);
         ngx_free(cs);
         icetap_wal_free_list(names, n);
         return;
     }
 
+    for (k = 0; k < ninv; k++) {
+        icetap_wal_cursor_free(&inv[k]);
+    }
+
+    ngx_free(inv);
     ngx_free(cs);
     icetap_wal_free_list(names, n);
 
@@ -864,6 +915,42 @@ ngx_http_icetap_journal_gc(ngx_http_icetap_journal_t *j, int64_t listed_ms)
     }
 
     icetap_wal_free_list(done, ndone);
+}
+
+
+/* "<WAL dir>/inventory-<bucket>.cursor" of the inventory helper */
+
+static ngx_int_t
+ngx_http_icetap_journal_inventory_cursor(ngx_http_icetap_journal_t *j,
+    const char *bucket, icetap_wal_cursor_t *c)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    icetap_error_t   err;
+    u_char           path[NGX_MAX_PATH], buf[65536];
+
+    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/inventory-%s.cursor",
+                  &j->imcf->dir, bucket) = '\0';
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return NGX_DECLINED;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    ngx_close_file(fd);
+
+    if (n <= 0 || n == (ssize_t) sizeof(buf) - 1) {
+        return NGX_DECLINED;
+    }
+
+    buf[n] = '\0';
+
+    if (icetap_wal_cursor_parse((char *) buf, c, &err) != ICETAP_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

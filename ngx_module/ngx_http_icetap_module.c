@@ -94,6 +94,13 @@ static ngx_command_t  ngx_http_icetap_commands[] = {
       0,
       NULL },
 
+    { ngx_string("icetap_inventory"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_ANY,
+      ngx_http_icetap_inventory,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("icetap_access_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_icetap_access_key,
@@ -205,6 +212,7 @@ ngx_http_icetap_create_main_conf(ngx_conf_t *cf)
      *     imcf->store = NULL;
      *     imcf->journal = NULL;
      *     imcf->plugins = NULL;
+     *     imcf->inventory = NULL;
      *     imcf->keys = NULL;
      *     imcf->region = { 0, NULL };
      *     imcf->account_id = { 0, NULL };
@@ -473,6 +481,10 @@ ngx_http_icetap_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_icetap_plugin_init(cf, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_icetap_inventory_init(cf, imcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -31,6 +31,10 @@ typedef ngx_int_t (*ngx_http_icetap_helper_pt)(ngx_cycle_t *cycle,
 /* ngx_http_icetap_journal.c: "icetap_journal" */
 typedef struct ngx_http_icetap_journal_conf_s  ngx_http_icetap_journal_conf_t;
 
+/* ngx_http_icetap_inventory.c: "icetap_inventory" */
+typedef struct ngx_http_icetap_inventory_conf_s
+    ngx_http_icetap_inventory_conf_t;
+
 
 /* ngx_http_icetap_tables.c: "icetap_tables_api" and "icetap_policy" */
 typedef struct ngx_http_icetap_tables_conf_s  ngx_http_icetap_tables_conf_t;
@@ -59,6 +63,7 @@ typedef struct {
     ngx_http_icetap_store_conf_t  *store;       /* NULL: no icetap_store */
     ngx_http_icetap_journal_conf_t  *journal;   /* NULL: no journal */
     ngx_array_t               *plugins;         /* icetap_plugin */
+    ngx_http_icetap_inventory_conf_t  *inventory;   /* NULL: none */
     ngx_array_t               *keys;            /* ngx_http_icetap_key_t */
     ngx_str_t                  region;          /* for ARNs and SigV4 */
     ngx_str_t                  account_id;
@@ -170,6 +175,12 @@ ngx_int_t ngx_http_icetap_journal_init(ngx_conf_t *cf,
 char *ngx_http_icetap_plugin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_icetap_plugin_init(ngx_conf_t *cf,
+    ngx_http_icetap_main_conf_t *imcf);
+
+/* ngx_http_icetap_inventory.c: the inventory helper */
+char *ngx_http_icetap_inventory(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_icetap_inventory_init(ngx_conf_t *cf,
     ngx_http_icetap_main_conf_t *imcf);
 
 /* ngx_http_icetap_mdconf.c: the S3 Metadata configuration API */

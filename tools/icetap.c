@@ -11,6 +11,8 @@
  *     icetap journal status DIR    the journal helper's lag
  *     icetap status DIR [--prometheus]
  *                              every helper's report (include/icetap/status.h)
+ *     icetap inventory status DIR  the inventory helper's state
+ *                                  (icetap_inventory.c)
  */
 
 
@@ -51,6 +53,10 @@ main(int argc, char **argv)
         return icetap_cli_status(argc - 2, argv + 2);
     }
 
+    if (argc >= 2 && strcmp(argv[1], "inventory") == 0) {
+        return icetap_cli_inventory(argc - 2, argv + 2);
+    }
+
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0
                       || strcmp(argv[1], "--help") == 0
                       || strcmp(argv[1], "help") == 0))
@@ -75,6 +81,7 @@ icetap_cli_usage(FILE *f)
         "                              every helper's report, JSON or "
         "Prometheus text\n");
     icetap_cli_table_usage(f);
+    icetap_cli_inventory_usage(f);
 }
 
 

@@ -16,5 +16,9 @@ int icetap_cli_table(int argc, char **argv);
 int icetap_cli_journal(int argc, char **argv);
 void icetap_cli_table_usage(FILE *f);
 
+/* icetap_inventory.c: "icetap inventory status" */
+int icetap_cli_inventory(int argc, char **argv);
+void icetap_cli_inventory_usage(FILE *f);
+
 
 #endif /* ICETAP_CLI_H */

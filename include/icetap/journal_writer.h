@@ -45,6 +45,9 @@ typedef struct {
     const char               *name;             /* "journal" */
     const char               *arn;              /* table ARN, NULL: new */
     int                       format_version;   /* 2 or 3, 0: 3 */
+    const char               *schema_json;      /* NULL: the journal's */
+    const char               *managed_by;       /* NULL: the journal */
+    unsigned                  unpartitioned:1;  /* else day(field 5) */
 } icetap_journal_table_conf_t;
 
 

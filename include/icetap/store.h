@@ -242,4 +242,29 @@ icetap_rc icetap_store_s3_tagging(icetap_store_t *s, const char *key,
 void icetap_store_kv_free(icetap_store_kv_t *kv, size_t n);
 
 
+/*
+ * ListObjectVersions: every version and delete marker in key order, one
+ * page at a time (max_keys per page, 0: the store's default).  Entries
+ * of a page live during the callback only; ICETAP_EOF from it stops.
+ */
+
+typedef struct {
+    const char          *key;
+    const char          *version_id;
+    const char          *etag;                  /* NULL for markers */
+    const char          *storage_class;         /* NULL for markers */
+    int64_t              size;
+    int64_t              last_modified_ms;
+    unsigned             delete_marker:1;
+    unsigned             latest:1;
+} icetap_store_version_t;
+
+typedef icetap_rc (*icetap_store_versions_pt)(void *ctx,
+    const icetap_store_version_t *v, size_t n);
+
+icetap_rc icetap_store_s3_list_versions(icetap_store_t *s,
+    const char *prefix, unsigned max_keys, icetap_store_versions_pt page,
+    void *ctx, icetap_error_t *err);
+
+
 #endif /* ICETAP_STORE_H */
