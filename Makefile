@@ -2,7 +2,7 @@
 #
 #   make            build core library, CLI, unit tests and the nginx module
 #   make deps       install (apt, npm) what the build and the tests need
-#   make test       deps + build + every suite (prove -r t/)
+#   make test       deps + build + every suite (.ci/prove -r t/)
 #   make asan       the same build with AddressSanitizer, in build-asan/
 #   make test-asan  the whole suite under AddressSanitizer
 #   make demo       nginx + icetap in front of a local S3 store, a short demo
@@ -98,13 +98,13 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) style
-	prove -r t/
+	.ci/prove -r t/
 
 asan:
 	$(MAKE) BUILD=build-asan SANITIZE=address OPT=-O1 all
 
 test-asan: deps asan
-	ICETAP_BUILD=build-asan prove -r t/
+	ICETAP_BUILD=build-asan .ci/prove -r t/
 
 style:
 	@perl .ci/style.pl ngx_module core include tools t/unit
@@ -115,7 +115,7 @@ demo: deps
 
 soak: deps
 	$(MAKE) all
-	ICETAP_SOAK=1 prove -r t/
+	ICETAP_SOAK=1 .ci/prove -r t/
 
 bench: deps
 	$(MAKE) all
