@@ -560,60 +560,15 @@ static ngx_int_t
 ngx_http_icetap_housekeeper_write(ngx_http_icetap_housekeeper_t *hk,
     const char *file, json_t *doc)
 {
-    char       *text;
-    size_t      len;
-    ngx_fd_t    fd;
-    ngx_err_t   e;
-    u_char      tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
-    const char *failed;
+    const char  *failed;
 
-    text = json_dumps(doc, JSON_COMPACT);
-    if (text == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(text);
-    text[len++] = '\n';             /* json_dumps() left room: it was NUL */
-
-    *ngx_snprintf(tmp, NGX_MAX_PATH - 1, "%V/.%s.%P", &hk->imcf->dir, file,
-                  ngx_pid) = '\0';
-    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/%s", &hk->imcf->dir,
-                  file) = '\0';
-
-    failed = NULL;
-    e = 0;
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-
-    if (fd == NGX_INVALID_FILE) {
-        failed = "open";
-        e = ngx_errno;
-
-    } else {
-        if (write(fd, text, len) != (ssize_t) len) {
-            failed = "write";
-            e = ngx_errno;
-        }
-
-        ngx_close_file(fd);
-
-        if (failed == NULL && ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
-            failed = "rename";
-            e = ngx_errno;
-        }
-
-        if (failed) {
-            (void) ngx_delete_file(tmp);
-        }
-    }
-
-    free(text);
-
-    if (failed == NULL) {
+    if (ngx_http_icetap_report_json(&hk->imcf->dir, file, doc, &failed)
+        == NGX_OK)
+    {
         if (hk->write_failed) {
             ngx_log_error(NGX_LOG_NOTICE, hk->log, 0,
-                          "icetap: \"%s\" is written again", path);
+                          "icetap: \"%V/%s\" is written again",
+                          &hk->imcf->dir, file);
             hk->write_failed = 0;
         }
 
@@ -621,9 +576,9 @@ ngx_http_icetap_housekeeper_write(ngx_http_icetap_housekeeper_t *hk,
     }
 
     if (!hk->write_failed) {
-        ngx_log_error(NGX_LOG_WARN, hk->log, e,
-                      "icetap: %s() of \"%s\" failed, retrying every "
-                      "pass", failed, tmp);
+        ngx_log_error(NGX_LOG_WARN, hk->log, ngx_errno,
+                      "icetap: %s() of \"%V/%s\" failed, retrying every "
+                      "pass", failed, &hk->imcf->dir, file);
         hk->write_failed = 1;
     }
 

@@ -898,10 +898,10 @@ static void
 ngx_http_icetap_inventory_cursor(ngx_http_icetap_inventory_t *v,
     ngx_http_icetap_itable_t *t)
 {
-    char      *text;
-    size_t     len;
-    ngx_fd_t   fd;
-    u_char     tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
+    char        *text;
+    size_t       len;
+    u_char       name[NGX_MAX_PATH];
+    const char  *failed;
 
     text = icetap_wal_cursor_format(icetap_inventory_cursor(t->inv));
     if (text == NULL) {
@@ -910,23 +910,11 @@ ngx_http_icetap_inventory_cursor(ngx_http_icetap_inventory_t *v,
 
     len = ngx_strlen(text);
 
-    *ngx_snprintf(tmp, NGX_MAX_PATH - 1, "%V/.inventory-%s.cursor.%P",
-                  &v->imcf->dir, t->bucket, ngx_pid) = '\0';
-    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/inventory-%s.cursor",
-                  &v->imcf->dir, t->bucket) = '\0';
+    *ngx_snprintf(name, sizeof(name) - 1, "inventory-%s.cursor",
+                  t->bucket) = '\0';
 
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-
-    if (fd != NGX_INVALID_FILE) {
-        if (write(fd, text, len) != (ssize_t) len
-            || ngx_rename_file(tmp, path) == NGX_FILE_ERROR)
-        {
-            (void) ngx_delete_file(tmp);
-        }
-
-        ngx_close_file(fd);
-    }
+    (void) ngx_http_icetap_report_write(&v->imcf->dir, (char *) name, text,
+                                        len, &failed);
 
     free(text);
 }
@@ -937,15 +925,12 @@ ngx_http_icetap_inventory_cursor(ngx_http_icetap_inventory_t *v,
 static void
 ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v)
 {
-    char                            *text;
-    size_t                           len;
     int64_t                          now;
     json_t                          *doc, *list, *t;
-    ngx_fd_t                         fd;
     ngx_uint_t                       k;
+    const char                      *failed;
     ngx_http_icetap_itable_t        *it;
     const icetap_inventory_stats_t  *st;
-    u_char                           tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
 
     now = ngx_http_icetap_inventory_now_ms();
     list = json_array();
@@ -1013,35 +998,9 @@ ngx_http_icetap_inventory_status(ngx_http_icetap_inventory_t *v)
         return;
     }
 
-    text = json_dumps(doc, JSON_COMPACT);
+    (void) ngx_http_icetap_report_json(&v->imcf->dir, "inventory.json", doc,
+                                       &failed);
     json_decref(doc);
-
-    if (text == NULL) {
-        return;
-    }
-
-    len = ngx_strlen(text);
-    text[len++] = '\n';
-
-    *ngx_snprintf(tmp, NGX_MAX_PATH - 1, "%V/.inventory.json.%P",
-                  &v->imcf->dir, ngx_pid) = '\0';
-    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/inventory.json",
-                  &v->imcf->dir) = '\0';
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-
-    if (fd != NGX_INVALID_FILE) {
-        if (write(fd, text, len) != (ssize_t) len
-            || ngx_rename_file(tmp, path) == NGX_FILE_ERROR)
-        {
-            (void) ngx_delete_file(tmp);
-        }
-
-        ngx_close_file(fd);
-    }
-
-    free(text);
 }
 
 

@@ -959,15 +959,12 @@ ngx_http_icetap_journal_inventory_cursor(ngx_http_icetap_journal_t *j,
 static void
 ngx_http_icetap_journal_status(ngx_http_icetap_journal_t *j)
 {
-    char                          *text;
-    size_t                         len;
     int64_t                        now;
     json_t                        *doc, *list, *t;
-    ngx_fd_t                       fd;
     ngx_uint_t                     k;
+    const char                    *failed;
     ngx_http_icetap_jtable_t      *jt;
     const icetap_journal_stats_t  *st;
-    u_char                         tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
 
     now = ngx_http_icetap_journal_now_ms();
     list = json_array();
@@ -1012,35 +1009,9 @@ ngx_http_icetap_journal_status(ngx_http_icetap_journal_t *j)
         return;
     }
 
-    text = json_dumps(doc, JSON_COMPACT);
+    (void) ngx_http_icetap_report_json(&j->imcf->dir, "journal.json", doc,
+                                       &failed);
     json_decref(doc);
-
-    if (text == NULL) {
-        return;
-    }
-
-    len = ngx_strlen(text);
-    text[len++] = '\n';
-
-    *ngx_snprintf(tmp, NGX_MAX_PATH - 1, "%V/.journal.json.%P",
-                  &j->imcf->dir, ngx_pid) = '\0';
-    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/journal.json",
-                  &j->imcf->dir) = '\0';
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-
-    if (fd != NGX_INVALID_FILE) {
-        if (write(fd, text, len) != (ssize_t) len
-            || ngx_rename_file(tmp, path) == NGX_FILE_ERROR)
-        {
-            (void) ngx_delete_file(tmp);
-        }
-
-        ngx_close_file(fd);
-    }
-
-    free(text);
 }
 
 

@@ -13,6 +13,7 @@
 
 #include <icetap/sigv4.h>
 #include <icetap/wal.h>
+#include <jansson.h>
 
 #include "ngx_http_icetap_store.h"
 
@@ -199,8 +200,12 @@ ngx_int_t ngx_http_icetap_upload_take(ngx_http_request_t *r,
     ngx_str_t *storage_class);
 void ngx_http_icetap_upload_forget(ngx_http_request_t *r, ngx_str_t *id);
 
-/* ngx_http_icetap_status.c: the status document */
+/* ngx_http_icetap_status.c: the status document and the reports behind it */
 char *ngx_http_icetap_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_icetap_report_write(ngx_str_t *dir, const char *name,
+    const char *text, size_t len, const char **failed);
+ngx_int_t ngx_http_icetap_report_json(ngx_str_t *dir, const char *name,
+    json_t *doc, const char **failed);
 
 /* ngx_http_icetap_tables.c: the S3 Tables API and Iceberg REST catalog */
 char *ngx_http_icetap_tables_api(ngx_conf_t *cf, ngx_command_t *cmd,

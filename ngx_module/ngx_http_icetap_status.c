@@ -53,6 +53,91 @@ ngx_http_icetap_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * The helpers' reports (journal.json, inventory.json, cursors, ...) are
+ * files of the WAL directory "dir", replaced whole: written to a
+ * temporary file of the same directory, then renamed over the report,
+ * so a reader sees the old report or the new one, never a part.  On
+ * failure, *failed names the call that failed and ngx_errno tells why.
+ */
+
+ngx_int_t
+ngx_http_icetap_report_write(ngx_str_t *dir, const char *name,
+    const char *text, size_t len, const char **failed)
+{
+    ssize_t    n;
+    ngx_fd_t   fd;
+    ngx_err_t  err;
+    u_char     tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
+
+    *ngx_snprintf(tmp, NGX_MAX_PATH - 1, "%V/.%s.%P", dir, name,
+                  ngx_pid) = '\0';
+    *ngx_snprintf(path, NGX_MAX_PATH - 1, "%V/%s", dir, name) = '\0';
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+
+    if (fd == NGX_INVALID_FILE) {
+        *failed = "open";
+        return NGX_ERROR;
+    }
+
+    n = write(fd, text, len);
+    err = ngx_errno;
+
+    ngx_close_file(fd);
+
+    if (n != (ssize_t) len) {
+        *failed = "write";
+        err = (n == -1) ? err : NGX_ENOSPC;
+        goto failed;
+    }
+
+    if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
+        *failed = "rename";
+        err = ngx_errno;
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    (void) ngx_delete_file(tmp);
+    ngx_set_errno(err);
+
+    return NGX_ERROR;
+}
+
+
+/* a JSON document as one line */
+
+ngx_int_t
+ngx_http_icetap_report_json(ngx_str_t *dir, const char *name, json_t *doc,
+    const char **failed)
+{
+    char       *text;
+    size_t      len;
+    ngx_int_t   rc;
+
+    text = json_dumps(doc, JSON_COMPACT);
+    if (text == NULL) {
+        *failed = "json_dumps";
+        ngx_set_errno(NGX_ENOMEM);
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(text);
+    text[len++] = '\n';             /* json_dumps() left room: it was NUL */
+
+    rc = ngx_http_icetap_report_write(dir, name, text, len, failed);
+
+    free(text);
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_icetap_status_handler(ngx_http_request_t *r)
 {
