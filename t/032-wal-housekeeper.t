@@ -42,19 +42,7 @@ sub json_file {
 }
 
 
-sub helper_pid {
-    my ($env, $name) = @_;
-    my %mgr = map { $_ => 1 } $env->helper_pids;
-    opendir my $dh, '/proc' or die;
-    my @p;
-    for my $p (grep { /^\d+$/ } readdir $dh) {
-        my $stat = slurp("/proc/$p/stat") // next;
-        next unless $stat =~ /\)\s+(\S+)\s+(\d+)/ && $1 ne 'Z' && $mgr{$2};
-        push @p, $p if (slurp("/proc/$p/cmdline") // '') =~ /^nginx: icetap \Q$name\E\0*$/;
-    }
-    closedir $dh;
-    return @p == 1 ? $p[0] : undef;
-}
+sub helper_pid { $_[0]->helper($_[1]) }
 
 
 my $env = Test::Icetap::Env->new(config => <<'CONF');

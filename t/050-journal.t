@@ -58,25 +58,9 @@ my $sr = $env->servroot;
 
 # the helper is a child of the supervisor, itself a child of the master
 
-sub journal_helper {
-    my %super = map { $_ => 1 } $env->helper_pids;
-    opendir my $dh, '/proc' or return undef;
-    for my $p (grep { /^\d+$/ } readdir $dh) {
-        open my $fh, '<', "/proc/$p/cmdline" or next;
-        my $cmd = do { local $/; <$fh> } // '';
-        next unless $cmd =~ /^nginx: icetap journal\0*$/;
-        open $fh, '<', "/proc/$p/stat" or next;
-        my $stat = <$fh> // '';
-        return $p if $stat =~ /\)\s+\S+\s+(\d+)/ && $super{$1};
-    }
-    return undef;
-}
+sub journal_helper { $env->helper('journal') }
 
-sub status {
-    my $f = $env->wal_dir . '/journal.json';
-    return undef unless -f $f;
-    return eval { decode_json(do { local (@ARGV, $/) = $f; <> }) };
-}
+sub status { $env->report('journal.json') }
 
 # the supervisor starts its helpers once it runs itself: give it a moment
 

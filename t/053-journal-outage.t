@@ -49,11 +49,7 @@ my $sr = $env->servroot;
 my $moto = $env->s3->pid;
 ok($moto, 'the store runs as a process of this test');
 
-sub status {
-    my $f = $env->wal_dir . '/journal.json';
-    return undef unless -f $f;
-    return eval { decode_json(do { local (@ARGV, $/) = $f; <> }) };
-}
+sub status { $env->report('journal.json') }
 
 my $pid = fork // die "fork: $!";
 if ($pid == 0) {

@@ -429,6 +429,45 @@ sub helper_pids {
 }
 
 
+# helper($name): the pid of the live icetap helper process $name
+# ("nginx: icetap $name", a child of the helper supervisor), or undef
+# when none or more than one runs
+
+sub helper {
+    my ($self, $name) = @_;
+
+    my %super = map { $_ => 1 } $self->helper_pids;
+    my @p;
+
+    opendir my $dh, '/proc' or return undef;
+
+    for my $p (grep { /^\d+$/ } readdir $dh) {
+        my $stat = _slurp("/proc/$p/stat");
+        next unless $stat =~ /\)\s+(\S+)\s+(\d+)/ && $1 ne 'Z'
+                    && $super{$2};
+        push @p, $p
+            if _slurp("/proc/$p/cmdline") =~ /^nginx: icetap \Q$name\E\0*$/;
+    }
+
+    closedir $dh;
+
+    return @p == 1 ? $p[0] : undef;
+}
+
+
+# report($file): a helper's JSON report of the WAL directory (status.json,
+# journal.json, inventory.json, ...) decoded, or undef while there is none
+
+sub report {
+    my ($self, $file) = @_;
+
+    my $t = _slurp($self->wal_dir . "/$file");
+    return undef unless length $t;
+
+    return eval { JSON::PP->new->decode($t) };
+}
+
+
 # reload(): SIGHUP, then wait until a full set of new workers runs and
 # the old ones are gone
 
