@@ -545,52 +545,10 @@ icetap_catalog_pointer_load(void *ctx, char **location, icetap_error_t *err)
 /*
  * The entry is read, checked and written back If-Match the ETag read: a
  * writer that swapped in between makes the PUT fail, never both win.
+ * The members the entry read has beyond the catalog's own (those of the
+ * S3 Tables API: maintenance, policy, tags...) are kept in its "extra"
+ * and written back with it.
  */
-
-/*
- * The members of the entry read that the new document lacks (those of
- * the S3 Tables API: maintenance, policy, tags...) are carried over, so
- * a commit keeps them.
- */
-
-static icetap_rc
-icetap_catalog_keep_members(const icetap_buf_t *raw, icetap_buf_t *out)
-{
-    char        *text;
-    json_t      *old, *doc, *v;
-    const char  *k;
-    icetap_rc    rc;
-
-    old = json_loadb((const char *) raw->data, raw->len, 0, NULL);
-    doc = json_loadb((const char *) out->data, out->len, 0, NULL);
-
-    if (!json_is_object(old) || !json_is_object(doc)) {
-        json_decref(old);
-        json_decref(doc);
-        return ICETAP_OK;
-    }
-
-    json_object_foreach(old, k, v) {
-        if (json_object_get(doc, k) == NULL) {
-            json_object_set(doc, k, v);
-        }
-    }
-
-    text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(old);
-    json_decref(doc);
-
-    if (text == NULL) {
-        return ICETAP_NOMEM;
-    }
-
-    icetap_buf_reset(out);
-    rc = icetap_buf_append(out, text, strlen(text));
-    free(text);
-
-    return rc;
-}
-
 
 icetap_rc
 icetap_catalog_pointer_swap(void *ctx, const char *expected,
@@ -685,12 +643,6 @@ icetap_catalog_pointer_swap(void *ctx, const char *expected,
 
         } else {
             rc = icetap_catalog_table_to_json(&cur, &b, err);
-        }
-
-        if (rc == ICETAP_OK
-            && icetap_catalog_keep_members(&raw, &b) != ICETAP_OK)
-        {
-            rc = icetap_error_set(err, ICETAP_NOMEM, "out of memory");
         }
 
         icetap_buf_free(&raw);
