@@ -55,6 +55,7 @@ typedef struct {
     json_t                      *body;        /* the parsed request body */
 
     char                         bucket_arn_all[160];
+    const void                  *arg;         /* the route's */
 } s3t_ctx_t;
 
 
@@ -88,7 +89,29 @@ typedef struct {
     const char                  *method;
     const char                  *pattern;   /* "buckets/{arn}/policy" */
     s3t_handler_pt               handler;
+    const void                  *arg;
 } s3t_route_t;
+
+
+/*
+ * A configuration member of a table bucket or table entry that the API
+ * gets, puts and deletes whole: a resource policy, encryption, storage
+ * class.
+ */
+
+typedef icetap_rc (*s3t_check_pt)(s3t_ctx_t *c, json_t *v);
+
+typedef struct {
+    unsigned                     table;       /* of a table, or a bucket */
+    const char                  *get;         /* the actions */
+    const char                  *put;
+    const char                  *del;
+    const char                  *member;      /* in the entry */
+    const char                  *name;        /* in requests and answers */
+    s3t_check_pt                 check;       /* a value put */
+    const char                  *def_key;     /* the default answered */
+    const char                  *def_value;   /* (none: 404) */
+} s3t_member_t;
 
 
 typedef icetap_rc (*s3t_modify_pt)(s3t_ctx_t *c, json_t *doc, void *arg);
@@ -169,25 +192,15 @@ static icetap_rc s3t_put_bucket_maintenance(s3t_ctx_t *c);
 static icetap_rc s3t_get_table_maintenance(s3t_ctx_t *c);
 static icetap_rc s3t_put_table_maintenance(s3t_ctx_t *c);
 static icetap_rc s3t_get_job_status(s3t_ctx_t *c);
-static icetap_rc s3t_get_bucket_policy(s3t_ctx_t *c);
-static icetap_rc s3t_put_bucket_policy(s3t_ctx_t *c);
-static icetap_rc s3t_delete_bucket_policy(s3t_ctx_t *c);
-static icetap_rc s3t_get_table_policy(s3t_ctx_t *c);
-static icetap_rc s3t_put_table_policy(s3t_ctx_t *c);
-static icetap_rc s3t_delete_table_policy(s3t_ctx_t *c);
-static icetap_rc s3t_get_bucket_encryption(s3t_ctx_t *c);
-static icetap_rc s3t_put_bucket_encryption(s3t_ctx_t *c);
-static icetap_rc s3t_delete_bucket_encryption(s3t_ctx_t *c);
-static icetap_rc s3t_get_table_encryption(s3t_ctx_t *c);
-static icetap_rc s3t_get_bucket_storage_class(s3t_ctx_t *c);
-static icetap_rc s3t_put_bucket_storage_class(s3t_ctx_t *c);
-static icetap_rc s3t_get_table_storage_class(s3t_ctx_t *c);
+static icetap_rc s3t_get_config(s3t_ctx_t *c);
+static icetap_rc s3t_put_config(s3t_ctx_t *c);
+static icetap_rc s3t_delete_config(s3t_ctx_t *c);
+static icetap_rc s3t_policy_check(s3t_ctx_t *c, json_t *v);
 static icetap_rc s3t_get_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_get_record_expiration(s3t_ctx_t *c);
 static icetap_rc s3t_put_record_expiration(s3t_ctx_t *c);
 static icetap_rc s3t_get_record_expiration_job(s3t_ctx_t *c);
 static icetap_rc s3t_put_bucket_metrics(s3t_ctx_t *c);
-static icetap_rc s3t_delete_bucket_metrics(s3t_ctx_t *c);
 static icetap_rc s3t_list_tags(s3t_ctx_t *c);
 static icetap_rc s3t_tag_resource(s3t_ctx_t *c);
 static icetap_rc s3t_untag_resource(s3t_ctx_t *c);
@@ -199,57 +212,115 @@ static icetap_rc s3t_untag_resource(s3t_ctx_t *c);
  * next segment, and "{res}" also takes a following "table/<id>".
  */
 
+static const s3t_member_t  s3t_bucket_policy = {
+    0, "s3tables:GetTableBucketPolicy", "s3tables:PutTableBucketPolicy",
+    "s3tables:DeleteTableBucketPolicy", "policy", "resourcePolicy",
+    s3t_policy_check, NULL, NULL
+};
+
+static const s3t_member_t  s3t_table_policy = {
+    1, "s3tables:GetTablePolicy", "s3tables:PutTablePolicy",
+    "s3tables:DeleteTablePolicy", "policy", "resourcePolicy",
+    s3t_policy_check, NULL, NULL
+};
+
+static const s3t_member_t  s3t_bucket_encryption = {
+    0, "s3tables:GetTableBucketEncryption",
+    "s3tables:PutTableBucketEncryption",
+    "s3tables:DeleteTableBucketEncryption", "encryption",
+    "encryptionConfiguration", s3t_encryption_check, "sseAlgorithm", "AES256"
+};
+
+static const s3t_member_t  s3t_table_encryption = {
+    1, "s3tables:GetTableEncryption", NULL, NULL, "encryption",
+    "encryptionConfiguration", s3t_encryption_check, "sseAlgorithm", "AES256"
+};
+
+static const s3t_member_t  s3t_bucket_storage_class = {
+    0, "s3tables:GetTableBucketStorageClass",
+    "s3tables:PutTableBucketStorageClass", NULL, "storage_class",
+    "storageClassConfiguration", s3t_storage_class_check, "storageClass",
+    "STANDARD"
+};
+
+static const s3t_member_t  s3t_table_storage_class = {
+    1, "s3tables:GetTableStorageClass", NULL, NULL, "storage_class",
+    "storageClassConfiguration", s3t_storage_class_check, "storageClass",
+    "STANDARD"
+};
+
+/* metrics: only deleted as a whole; get and put have their own handlers */
+
+static const s3t_member_t  s3t_bucket_metrics = {
+    0, NULL, NULL, "s3tables:DeleteTableBucketMetricsConfiguration",
+    "metrics", NULL, NULL, NULL, NULL
+};
+
+
 static const s3t_route_t  s3t_routes[] = {
-    { "PUT", "buckets", s3t_create_table_bucket },
-    { "GET", "buckets", s3t_list_table_buckets },
-    { "GET", "buckets/{arn}", s3t_get_table_bucket },
-    { "DELETE", "buckets/{arn}", s3t_delete_table_bucket },
-    { "GET", "buckets/{arn}/maintenance", s3t_get_bucket_maintenance },
-    { "PUT", "buckets/{arn}/maintenance/{}", s3t_put_bucket_maintenance },
-    { "GET", "buckets/{arn}/policy", s3t_get_bucket_policy },
-    { "PUT", "buckets/{arn}/policy", s3t_put_bucket_policy },
-    { "DELETE", "buckets/{arn}/policy", s3t_delete_bucket_policy },
-    { "GET", "buckets/{arn}/encryption", s3t_get_bucket_encryption },
-    { "PUT", "buckets/{arn}/encryption", s3t_put_bucket_encryption },
-    { "DELETE", "buckets/{arn}/encryption", s3t_delete_bucket_encryption },
-    { "GET", "buckets/{arn}/storage-class", s3t_get_bucket_storage_class },
-    { "PUT", "buckets/{arn}/storage-class", s3t_put_bucket_storage_class },
-    { "GET", "buckets/{arn}/metrics", s3t_get_bucket_metrics },
-    { "PUT", "buckets/{arn}/metrics", s3t_put_bucket_metrics },
-    { "DELETE", "buckets/{arn}/metrics", s3t_delete_bucket_metrics },
-    { "PUT", "namespaces/{arn}", s3t_create_namespace },
-    { "GET", "namespaces/{arn}", s3t_list_namespaces },
-    { "GET", "namespaces/{arn}/{}", s3t_get_namespace },
-    { "DELETE", "namespaces/{arn}/{}", s3t_delete_namespace },
-    { "PUT", "tables/{arn}/{}", s3t_create_table },
-    { "GET", "tables/{arn}", s3t_list_tables },
-    { "GET", "get-table", s3t_get_table },
-    { "GET", "tables/{arn}/{}/{}", s3t_get_table_old },
-    { "DELETE", "tables/{arn}/{}/{}", s3t_delete_table },
-    { "PUT", "tables/{arn}/{}/{}/rename", s3t_rename_table },
+    { "PUT", "buckets", s3t_create_table_bucket, NULL },
+    { "GET", "buckets", s3t_list_table_buckets, NULL },
+    { "GET", "buckets/{arn}", s3t_get_table_bucket, NULL },
+    { "DELETE", "buckets/{arn}", s3t_delete_table_bucket, NULL },
+    { "GET", "buckets/{arn}/maintenance", s3t_get_bucket_maintenance, NULL },
+    { "PUT", "buckets/{arn}/maintenance/{}", s3t_put_bucket_maintenance,
+      NULL },
+    { "GET", "buckets/{arn}/policy", s3t_get_config, &s3t_bucket_policy },
+    { "PUT", "buckets/{arn}/policy", s3t_put_config, &s3t_bucket_policy },
+    { "DELETE", "buckets/{arn}/policy", s3t_delete_config,
+      &s3t_bucket_policy },
+    { "GET", "buckets/{arn}/encryption", s3t_get_config,
+      &s3t_bucket_encryption },
+    { "PUT", "buckets/{arn}/encryption", s3t_put_config,
+      &s3t_bucket_encryption },
+    { "DELETE", "buckets/{arn}/encryption", s3t_delete_config,
+      &s3t_bucket_encryption },
+    { "GET", "buckets/{arn}/storage-class", s3t_get_config,
+      &s3t_bucket_storage_class },
+    { "PUT", "buckets/{arn}/storage-class", s3t_put_config,
+      &s3t_bucket_storage_class },
+    { "GET", "buckets/{arn}/metrics", s3t_get_bucket_metrics, NULL },
+    { "PUT", "buckets/{arn}/metrics", s3t_put_bucket_metrics, NULL },
+    { "DELETE", "buckets/{arn}/metrics", s3t_delete_config,
+      &s3t_bucket_metrics },
+    { "PUT", "namespaces/{arn}", s3t_create_namespace, NULL },
+    { "GET", "namespaces/{arn}", s3t_list_namespaces, NULL },
+    { "GET", "namespaces/{arn}/{}", s3t_get_namespace, NULL },
+    { "DELETE", "namespaces/{arn}/{}", s3t_delete_namespace, NULL },
+    { "PUT", "tables/{arn}/{}", s3t_create_table, NULL },
+    { "GET", "tables/{arn}", s3t_list_tables, NULL },
+    { "GET", "get-table", s3t_get_table, NULL },
+    { "GET", "tables/{arn}/{}/{}", s3t_get_table_old, NULL },
+    { "DELETE", "tables/{arn}/{}/{}", s3t_delete_table, NULL },
+    { "PUT", "tables/{arn}/{}/{}/rename", s3t_rename_table, NULL },
     { "GET", "tables/{arn}/{}/{}/metadata-location",
-      s3t_get_metadata_location },
+      s3t_get_metadata_location, NULL },
     { "PUT", "tables/{arn}/{}/{}/metadata-location",
-      s3t_update_metadata_location },
-    { "GET", "tables/{arn}/{}/{}/maintenance", s3t_get_table_maintenance },
+      s3t_update_metadata_location, NULL },
+    { "GET", "tables/{arn}/{}/{}/maintenance", s3t_get_table_maintenance,
+      NULL },
     { "PUT", "tables/{arn}/{}/{}/maintenance/{}",
-      s3t_put_table_maintenance },
+      s3t_put_table_maintenance, NULL },
     { "GET", "tables/{arn}/{}/{}/maintenance-job-status",
-      s3t_get_job_status },
-    { "GET", "tables/{arn}/{}/{}/policy", s3t_get_table_policy },
-    { "PUT", "tables/{arn}/{}/{}/policy", s3t_put_table_policy },
-    { "DELETE", "tables/{arn}/{}/{}/policy", s3t_delete_table_policy },
-    { "GET", "tables/{arn}/{}/{}/encryption", s3t_get_table_encryption },
-    { "GET", "tables/{arn}/{}/{}/storage-class",
-      s3t_get_table_storage_class },
-    { "GET", "table-record-expiration", s3t_get_record_expiration },
-    { "PUT", "table-record-expiration", s3t_put_record_expiration },
+      s3t_get_job_status, NULL },
+    { "GET", "tables/{arn}/{}/{}/policy", s3t_get_config,
+      &s3t_table_policy },
+    { "PUT", "tables/{arn}/{}/{}/policy", s3t_put_config,
+      &s3t_table_policy },
+    { "DELETE", "tables/{arn}/{}/{}/policy", s3t_delete_config,
+      &s3t_table_policy },
+    { "GET", "tables/{arn}/{}/{}/encryption", s3t_get_config,
+      &s3t_table_encryption },
+    { "GET", "tables/{arn}/{}/{}/storage-class", s3t_get_config,
+      &s3t_table_storage_class },
+    { "GET", "table-record-expiration", s3t_get_record_expiration, NULL },
+    { "PUT", "table-record-expiration", s3t_put_record_expiration, NULL },
     { "GET", "table-record-expiration-job-status",
-      s3t_get_record_expiration_job },
-    { "GET", "tag/{res}", s3t_list_tags },
-    { "POST", "tag/{res}", s3t_tag_resource },
-    { "DELETE", "tag/{res}", s3t_untag_resource },
-    { NULL, NULL, NULL }
+      s3t_get_record_expiration_job, NULL },
+    { "GET", "tag/{res}", s3t_list_tags, NULL },
+    { "POST", "tag/{res}", s3t_tag_resource, NULL },
+    { "DELETE", "tag/{res}", s3t_untag_resource, NULL },
+    { NULL, NULL, NULL, NULL }
 };
 
 
@@ -286,6 +357,7 @@ icetap_s3tables_handle(const icetap_api_request_t *req,
     }
 
     if (r->method) {
+        c.arg = r->arg;
         rc = r->handler(&c);
 
     } else if (known) {
@@ -4032,126 +4104,87 @@ s3t_get_job_status(s3t_ctx_t *c)
 
 /* resource policies */
 
+/* a resource policy: a JSON document in a string, checked whole */
+
 static icetap_rc
-s3t_policy_input(s3t_ctx_t *c, json_t **policy)
+s3t_policy_check(s3t_ctx_t *c, json_t *v)
 {
-    icetap_rc    rc;
-    const char  *doc;
+    icetap_rc  rc;
 
-    if (s3t_body(c, 1) != ICETAP_OK) {
-        return ICETAP_INVALID;
+    if (!json_is_string(v)) {
+        return s3t_bad(c, "resourcePolicy must be a string.");
     }
 
-    doc = s3t_str(c->body, "resourcePolicy");
-
-    if (doc == NULL) {
-        s3t_bad(c, "resourcePolicy is required.");
-        return ICETAP_INVALID;
-    }
-
-    rc = icetap_policy_validate(doc, strlen(doc), &c->err);
+    rc = icetap_policy_validate(json_string_value(v), json_string_length(v),
+                                &c->err);
 
     if (rc != ICETAP_OK) {
         s3t_bad(c, "Invalid resourcePolicy: %s", c->err.msg);
         return ICETAP_INVALID;
     }
 
-    *policy = json_object_get(c->body, "resourcePolicy");
-
     return ICETAP_OK;
 }
 
 
-static icetap_rc
-s3t_get_bucket_policy(s3t_ctx_t *c)
+/*
+ * The entry that holds the member: the table bucket or table of the
+ * path, loaded for "action"; NULL when it cannot be (the answer is set).
+ */
+
+static s3t_entry_t *
+s3t_config_owner(s3t_ctx_t *c, const s3t_member_t *m, const char *action,
+    int write, s3t_table_t *t)
 {
-    s3t_bucket_t  b;
+    memset(t, 0, sizeof(s3t_table_t));
 
-    memset(&b, 0, sizeof(b));
-
-    if (s3t_load_bucket(c, c->seg[1], "s3tables:GetTableBucketPolicy", &b)
-        == ICETAP_OK)
-    {
-        if (s3t_str(b.e.doc, "policy")) {
-            s3t_reply(c, 200, json_pack("{s:s}", "resourcePolicy",
-                                        s3t_str(b.e.doc, "policy")));
-
-        } else {
-            s3t_error(c, 404, "NotFoundException",
-                      "The table bucket has no resource policy.");
-        }
+    if (m->table) {
+        return s3t_path_table(c, action, write, t) == ICETAP_OK ? &t->e
+                                                                : NULL;
     }
 
-    s3t_entry_free(&b.e);
+    if (s3t_load_bucket(c, c->seg[1], action, &t->b) != ICETAP_OK) {
+        return NULL;
+    }
 
-    return ICETAP_OK;
-}
-
-
-/* Put and Delete of a bucket member: value NULL deletes */
-
-static icetap_rc
-s3t_bucket_member(s3t_ctx_t *c, const char *action, const char *member,
-    json_t *value, int status)
-{
-    s3t_set_t     set;
-    s3t_bucket_t  b;
-
-    memset(&b, 0, sizeof(b));
-
-    if (s3t_load_bucket(c, c->seg[1], action, &b) != ICETAP_OK) {
-
-    } else if (s3t_bucket_managed(b.e.doc)) {
+    if (write && s3t_bucket_managed(t->b.e.doc)) {
         s3t_read_only(c, "table bucket");
-
-    } else {
-        set.member = member;
-        set.type = NULL;
-        set.value = value;
-        s3t_set(c, b.e.key, &set, status);
+        return NULL;
     }
 
-    s3t_entry_free(&b.e);
-
-    return ICETAP_OK;
+    return &t->b.e;
 }
 
 
 static icetap_rc
-s3t_put_bucket_policy(s3t_ctx_t *c)
+s3t_get_config(s3t_ctx_t *c)
 {
-    json_t  *policy;
+    json_t              *v;
+    s3t_entry_t         *e;
+    s3t_table_t          t;
+    const s3t_member_t  *m = c->arg;
 
-    if (s3t_policy_input(c, &policy) != ICETAP_OK) {
-        return ICETAP_OK;
-    }
+    e = s3t_config_owner(c, m, m->get, 0, &t);
 
-    return s3t_bucket_member(c, "s3tables:PutTableBucketPolicy", "policy",
-                             policy, 200);
-}
+    if (e != NULL) {
+        v = json_object_get(e->doc, m->member);
 
+        if (m->def_key) {
+            /* encryption and storage class: kept, reported, not applied */
 
-static icetap_rc
-s3t_delete_bucket_policy(s3t_ctx_t *c)
-{
-    return s3t_bucket_member(c, "s3tables:DeleteTableBucketPolicy", "policy",
-                             NULL, 204);
-}
+            s3t_reply(c, 200, json_pack("{s:O}", m->name,
+                                        json_is_object(v)
+                                        ? v
+                                        : json_pack("{s:s}", m->def_key,
+                                                    m->def_value)));
 
-
-static icetap_rc
-s3t_get_table_policy(s3t_ctx_t *c)
-{
-    s3t_table_t  t;
-
-    if (s3t_path_table(c, "s3tables:GetTablePolicy", 0, &t) == ICETAP_OK) {
-        if (s3t_str(t.e.doc, "policy")) {
-            s3t_reply(c, 200, json_pack("{s:s}", "resourcePolicy",
-                                        s3t_str(t.e.doc, "policy")));
+        } else if (json_is_string(v)) {
+            s3t_reply(c, 200, json_pack("{s:O}", m->name, v));
 
         } else {
             s3t_error(c, 404, "NotFoundException",
-                      "The table has no resource policy.");
+                      "The %s has no resource policy.",
+                      m->table ? "table" : "table bucket");
         }
     }
 
@@ -4161,18 +4194,23 @@ s3t_get_table_policy(s3t_ctx_t *c)
 }
 
 
-static icetap_rc
-s3t_table_member(s3t_ctx_t *c, const char *action, const char *member,
-    json_t *value, int status)
-{
-    s3t_set_t    set;
-    s3t_table_t  t;
+/* Put and Delete of a member: value NULL deletes */
 
-    if (s3t_path_table(c, action, 1, &t) == ICETAP_OK) {
-        set.member = member;
+static icetap_rc
+s3t_set_config(s3t_ctx_t *c, const char *action, json_t *value, int status)
+{
+    s3t_set_t            set;
+    s3t_entry_t         *e;
+    s3t_table_t          t;
+    const s3t_member_t  *m = c->arg;
+
+    e = s3t_config_owner(c, m, action, 1, &t);
+
+    if (e != NULL) {
+        set.member = m->member;
         set.type = NULL;
         set.value = value;
-        s3t_set(c, t.e.key, &set, status);
+        s3t_set(c, e->key, &set, status);
     }
 
     s3t_table_free(&t);
@@ -4182,178 +4220,35 @@ s3t_table_member(s3t_ctx_t *c, const char *action, const char *member,
 
 
 static icetap_rc
-s3t_put_table_policy(s3t_ctx_t *c)
+s3t_put_config(s3t_ctx_t *c)
 {
-    json_t  *policy;
-
-    if (s3t_policy_input(c, &policy) != ICETAP_OK) {
-        return ICETAP_OK;
-    }
-
-    return s3t_table_member(c, "s3tables:PutTablePolicy", "policy", policy,
-                            200);
-}
-
-
-static icetap_rc
-s3t_delete_table_policy(s3t_ctx_t *c)
-{
-    return s3t_table_member(c, "s3tables:DeleteTablePolicy", "policy", NULL,
-                            204);
-}
-
-
-/* encryption and storage class: kept, reported, not applied */
-
-static icetap_rc
-s3t_get_member(s3t_ctx_t *c, json_t *doc, const char *member,
-    const char *name, const char *def_key, const char *def_value)
-{
-    json_t  *v;
-
-    v = json_object_get(doc, member);
-
-    return s3t_reply(c, 200, json_pack("{s:O}", name,
-                                       json_is_object(v)
-                                       ? v
-                                       : json_pack("{s:s}", def_key,
-                                                   def_value)));
-}
-
-
-static icetap_rc
-s3t_get_bucket_encryption(s3t_ctx_t *c)
-{
-    s3t_bucket_t  b;
-
-    memset(&b, 0, sizeof(b));
-
-    if (s3t_load_bucket(c, c->seg[1], "s3tables:GetTableBucketEncryption",
-                        &b)
-        == ICETAP_OK)
-    {
-        s3t_get_member(c, b.e.doc, "encryption", "encryptionConfiguration",
-                       "sseAlgorithm", "AES256");
-    }
-
-    s3t_entry_free(&b.e);
-
-    return ICETAP_OK;
-}
-
-
-static icetap_rc
-s3t_put_bucket_encryption(s3t_ctx_t *c)
-{
-    json_t  *enc;
+    json_t              *v;
+    const s3t_member_t  *m = c->arg;
 
     if (s3t_body(c, 1) != ICETAP_OK) {
         return ICETAP_OK;
     }
 
-    enc = json_object_get(c->body, "encryptionConfiguration");
+    v = json_object_get(c->body, m->name);
 
-    if (enc == NULL) {
-        return s3t_bad(c, "encryptionConfiguration is required.");
+    if (v == NULL || json_is_null(v)) {
+        return s3t_bad(c, "%s is required.", m->name);
     }
 
-    if (s3t_encryption_check(c, enc) != ICETAP_OK) {
+    if (m->check(c, v) != ICETAP_OK) {
         return ICETAP_OK;
     }
 
-    return s3t_bucket_member(c, "s3tables:PutTableBucketEncryption",
-                             "encryption", enc, 200);
+    return s3t_set_config(c, m->put, v, 200);
 }
 
 
 static icetap_rc
-s3t_delete_bucket_encryption(s3t_ctx_t *c)
+s3t_delete_config(s3t_ctx_t *c)
 {
-    return s3t_bucket_member(c, "s3tables:DeleteTableBucketEncryption",
-                             "encryption", NULL, 204);
-}
+    const s3t_member_t  *m = c->arg;
 
-
-static icetap_rc
-s3t_get_table_encryption(s3t_ctx_t *c)
-{
-    s3t_table_t  t;
-
-    if (s3t_path_table(c, "s3tables:GetTableEncryption", 0, &t)
-        == ICETAP_OK)
-    {
-        s3t_get_member(c, t.e.doc, "encryption", "encryptionConfiguration",
-                       "sseAlgorithm", "AES256");
-    }
-
-    s3t_table_free(&t);
-
-    return ICETAP_OK;
-}
-
-
-static icetap_rc
-s3t_get_bucket_storage_class(s3t_ctx_t *c)
-{
-    s3t_bucket_t  b;
-
-    memset(&b, 0, sizeof(b));
-
-    if (s3t_load_bucket(c, c->seg[1], "s3tables:GetTableBucketStorageClass",
-                        &b)
-        == ICETAP_OK)
-    {
-        s3t_get_member(c, b.e.doc, "storage_class",
-                       "storageClassConfiguration", "storageClass",
-                       "STANDARD");
-    }
-
-    s3t_entry_free(&b.e);
-
-    return ICETAP_OK;
-}
-
-
-static icetap_rc
-s3t_put_bucket_storage_class(s3t_ctx_t *c)
-{
-    json_t  *sc;
-
-    if (s3t_body(c, 1) != ICETAP_OK) {
-        return ICETAP_OK;
-    }
-
-    sc = json_object_get(c->body, "storageClassConfiguration");
-
-    if (sc == NULL) {
-        return s3t_bad(c, "storageClassConfiguration is required.");
-    }
-
-    if (s3t_storage_class_check(c, sc) != ICETAP_OK) {
-        return ICETAP_OK;
-    }
-
-    return s3t_bucket_member(c, "s3tables:PutTableBucketStorageClass",
-                             "storage_class", sc, 200);
-}
-
-
-static icetap_rc
-s3t_get_table_storage_class(s3t_ctx_t *c)
-{
-    s3t_table_t  t;
-
-    if (s3t_path_table(c, "s3tables:GetTableStorageClass", 0, &t)
-        == ICETAP_OK)
-    {
-        s3t_get_member(c, t.e.doc, "storage_class",
-                       "storageClassConfiguration", "storageClass",
-                       "STANDARD");
-    }
-
-    s3t_table_free(&t);
-
-    return ICETAP_OK;
+    return s3t_set_config(c, m->del, NULL, 204);
 }
 
 
@@ -4450,15 +4345,6 @@ s3t_put_bucket_metrics(s3t_ctx_t *c)
     s3t_entry_free(&b.e);
 
     return ICETAP_OK;
-}
-
-
-static icetap_rc
-s3t_delete_bucket_metrics(s3t_ctx_t *c)
-{
-    return s3t_bucket_member(c,
-                             "s3tables:DeleteTableBucketMetricsConfiguration",
-                             "metrics", NULL, 204);
 }
 
 
