@@ -31,6 +31,7 @@
 #define ICETAP_RW_FANIN       64
 #define ICETAP_RW_RUN_RG      (4 * 1024 * 1024)
 #define ICETAP_RW_MAXKEYS     8
+#define ICETAP_RW_GATHER      4096     /* sorted rows out per column pass */
 
 #define ICETAP_RW_NULLS       (-1)
 #define ICETAP_RW_ROW_ID      (-2)
@@ -836,180 +837,198 @@ icetap_rw_sink_check(icetap_rw_sink_t *k)
 }
 
 
-/* rows [r0, r1) of a source to the sink */
+/* column j of rows [r0, r1) of a source to the sink */
+
+static icetap_rc
+icetap_rw_put_col(icetap_rw_sink_t *k, size_t j, icetap_rw_src_t *s,
+    size_t r0, size_t r1)
+{
+    int                  m, null;
+    size_t               e0, e1, v0, v1, d0, d1, w, r, i;
+    int64_t              x;
+    uint32_t             base;
+    icetap_pq_column_t  *o, *c;
+
+    o = &k->cols[j];
+    m = s->map[j];
+
+    if (m < 0) {
+        if (icetap_rw_col_reserve(o, r1 - r0, r1 - r0, 0) != ICETAP_OK) {
+            return icetap_error_set(k->rw->err, ICETAP_NOMEM,
+                                    "out of memory");
+        }
+
+        for (r = r0; r < r1; r++) {
+            null = 1;
+            x = 0;
+
+            if (m == ICETAP_RW_ROW_ID) {
+                c = s->rowid_leaf >= 0 ? &s->cols[s->rowid_leaf] : NULL;
+
+                if (c && c->def[s->rent[s->rowid_leaf][r]]) {
+                    x = ((int64_t *) c->values)
+                        [s->rval[s->rowid_leaf][r]];
+                    null = 0;
+
+                } else if (s->first_row_id != ICETAP_UNSET) {
+                    x = s->first_row_id + s->first_pos + (int64_t) r;
+                    null = 0;
+                }
+
+            } else if (m == ICETAP_RW_SEQ) {
+                c = s->seq_leaf >= 0 ? &s->cols[s->seq_leaf] : NULL;
+
+                if (c && c->def[s->rent[s->seq_leaf][r]]) {
+                    x = ((int64_t *) c->values)[s->rval[s->seq_leaf][r]];
+                    null = 0;
+
+                } else if (s->first_row_id != ICETAP_UNSET) {
+                    x = s->seq;
+                    null = 0;
+                }
+            }
+
+            o->rep[o->num_entries] = 0;
+            o->def[o->num_entries] = null ? 0 : 1;
+            o->num_entries++;
+
+            if (!null) {
+                ((int64_t *) o->values)[o->num_values++] = x;
+            }
+        }
+
+        k->bytes += (r1 - r0) * 10;
+        return ICETAP_OK;
+    }
+
+    c = &s->cols[m];
+    e0 = s->rent[m][r0];
+    e1 = s->rent[m][r1];
+    v0 = s->rval[m][r0];
+    v1 = s->rval[m][r1];
+    w = icetap_rw_width(c->physical);
+    d0 = d1 = 0;
+
+    /* a chunk of nulls only may come without offsets */
+
+    if (w == 0 && c->offsets != NULL && v1 > v0) {
+        d0 = c->offsets[v0];
+        d1 = c->offsets[v1];
+    }
+
+    if (icetap_rw_col_reserve(o, e1 - e0, v1 - v0, d1 - d0)
+        != ICETAP_OK)
+    {
+        return icetap_error_set(k->rw->err, ICETAP_NOMEM,
+                                "out of memory");
+    }
+
+    if (e1 - e0 == 1 && v1 - v0 <= 1) {
+        /*
+         * One value of a flat column: the sort's case, row by row,
+         * where a library call per byte range would cost more than
+         * the copy.
+         */
+
+        o->rep[o->num_entries] = c->rep ? c->rep[e0] : 0;
+        o->def[o->num_entries] = c->def ? c->def[e0] : 0;
+        o->num_entries++;
+        k->bytes += 2;
+
+        if (v1 == v0) {
+            return ICETAP_OK;
+        }
+
+        switch (w) {
+
+        case 8:
+            memcpy((uint8_t *) o->values + o->num_values * 8,
+                   (uint8_t *) c->values + v0 * 8, 8);
+            break;
+
+        case 4:
+            memcpy((uint8_t *) o->values + o->num_values * 4,
+                   (uint8_t *) c->values + v0 * 4, 4);
+            break;
+
+        case 0:
+            if (d1 - d0 <= 16) {
+                for (i = 0; i < d1 - d0; i++) {
+                    o->data[o->data_len + i] = c->data[d0 + i];
+                }
+
+            } else {
+                memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
+            }
+
+            o->data_len += d1 - d0;
+            o->offsets[o->num_values + 1] = (uint32_t) o->data_len;
+            k->bytes += 4;
+            break;
+
+        default:
+            memcpy((uint8_t *) o->values + o->num_values * w,
+                   (uint8_t *) c->values + v0 * w, w);
+        }
+
+        k->bytes += w ? w : d1 - d0;
+        o->num_values++;
+        return ICETAP_OK;
+    }
+
+    if (c->rep) {
+        memcpy(o->rep + o->num_entries, c->rep + e0, e1 - e0);
+    } else {
+        memset(o->rep + o->num_entries, 0, e1 - e0);
+    }
+
+    if (c->def) {
+        memcpy(o->def + o->num_entries, c->def + e0, e1 - e0);
+    } else {
+        memset(o->def + o->num_entries, 0, e1 - e0);
+    }
+
+    o->num_entries += e1 - e0;
+
+    if (w && v1 > v0) {
+        memcpy((uint8_t *) o->values + o->num_values * w,
+               (uint8_t *) c->values + v0 * w, (v1 - v0) * w);
+        k->bytes += (v1 - v0) * w;
+
+    } else if (v1 > v0) {
+        memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
+        base = (uint32_t) o->data_len - (uint32_t) d0;
+
+        for (i = v0; i < v1; i++) {
+            o->offsets[o->num_values + (i - v0) + 1] =
+                c->offsets[i + 1] + base;
+        }
+
+        o->data_len += d1 - d0;
+        k->bytes += (d1 - d0) + (v1 - v0) * 4;
+    }
+
+    o->num_values += v1 - v0;
+    k->bytes += (e1 - e0) * 2;
+
+    return ICETAP_OK;
+}
+
+
+/* rows r0..r1 of a source appended to the sink's columns */
 
 static icetap_rc
 icetap_rw_put_range(icetap_rw_sink_t *k, icetap_rw_src_t *s, size_t r0,
     size_t r1)
 {
-    int                  m, null;
-    size_t               j, e0, e1, v0, v1, d0, d1, w, r, i;
-    int64_t              x;
-    uint32_t             base;
-    icetap_pq_column_t  *o, *c;
+    size_t     j;
+    icetap_rc  rc;
 
     for (j = 0; j < k->rw->nleaves; j++) {
-        o = &k->cols[j];
-        m = s->map[j];
-
-        if (m < 0) {
-            if (icetap_rw_col_reserve(o, r1 - r0, r1 - r0, 0) != ICETAP_OK) {
-                return icetap_error_set(k->rw->err, ICETAP_NOMEM,
-                                        "out of memory");
-            }
-
-            for (r = r0; r < r1; r++) {
-                null = 1;
-                x = 0;
-
-                if (m == ICETAP_RW_ROW_ID) {
-                    c = s->rowid_leaf >= 0 ? &s->cols[s->rowid_leaf] : NULL;
-
-                    if (c && c->def[s->rent[s->rowid_leaf][r]]) {
-                        x = ((int64_t *) c->values)
-                            [s->rval[s->rowid_leaf][r]];
-                        null = 0;
-
-                    } else if (s->first_row_id != ICETAP_UNSET) {
-                        x = s->first_row_id + s->first_pos + (int64_t) r;
-                        null = 0;
-                    }
-
-                } else if (m == ICETAP_RW_SEQ) {
-                    c = s->seq_leaf >= 0 ? &s->cols[s->seq_leaf] : NULL;
-
-                    if (c && c->def[s->rent[s->seq_leaf][r]]) {
-                        x = ((int64_t *) c->values)[s->rval[s->seq_leaf][r]];
-                        null = 0;
-
-                    } else if (s->first_row_id != ICETAP_UNSET) {
-                        x = s->seq;
-                        null = 0;
-                    }
-                }
-
-                o->rep[o->num_entries] = 0;
-                o->def[o->num_entries] = null ? 0 : 1;
-                o->num_entries++;
-
-                if (!null) {
-                    ((int64_t *) o->values)[o->num_values++] = x;
-                }
-            }
-
-            k->bytes += (r1 - r0) * 10;
-            continue;
+        rc = icetap_rw_put_col(k, j, s, r0, r1);
+        if (rc != ICETAP_OK) {
+            return rc;
         }
-
-        c = &s->cols[m];
-        e0 = s->rent[m][r0];
-        e1 = s->rent[m][r1];
-        v0 = s->rval[m][r0];
-        v1 = s->rval[m][r1];
-        w = icetap_rw_width(c->physical);
-        d0 = d1 = 0;
-
-        /* a chunk of nulls only may come without offsets */
-
-        if (w == 0 && c->offsets != NULL && v1 > v0) {
-            d0 = c->offsets[v0];
-            d1 = c->offsets[v1];
-        }
-
-        if (icetap_rw_col_reserve(o, e1 - e0, v1 - v0, d1 - d0)
-            != ICETAP_OK)
-        {
-            return icetap_error_set(k->rw->err, ICETAP_NOMEM,
-                                    "out of memory");
-        }
-
-        if (e1 - e0 == 1 && v1 - v0 <= 1) {
-            /*
-             * One value of a flat column: the sort's case, row by row,
-             * where a library call per byte range would cost more than
-             * the copy.
-             */
-
-            o->rep[o->num_entries] = c->rep ? c->rep[e0] : 0;
-            o->def[o->num_entries] = c->def ? c->def[e0] : 0;
-            o->num_entries++;
-            k->bytes += 2;
-
-            if (v1 == v0) {
-                continue;
-            }
-
-            switch (w) {
-
-            case 8:
-                memcpy((uint8_t *) o->values + o->num_values * 8,
-                       (uint8_t *) c->values + v0 * 8, 8);
-                break;
-
-            case 4:
-                memcpy((uint8_t *) o->values + o->num_values * 4,
-                       (uint8_t *) c->values + v0 * 4, 4);
-                break;
-
-            case 0:
-                if (d1 - d0 <= 16) {
-                    for (i = 0; i < d1 - d0; i++) {
-                        o->data[o->data_len + i] = c->data[d0 + i];
-                    }
-
-                } else {
-                    memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
-                }
-
-                o->data_len += d1 - d0;
-                o->offsets[o->num_values + 1] = (uint32_t) o->data_len;
-                k->bytes += 4;
-                break;
-
-            default:
-                memcpy((uint8_t *) o->values + o->num_values * w,
-                       (uint8_t *) c->values + v0 * w, w);
-            }
-
-            k->bytes += w ? w : d1 - d0;
-            o->num_values++;
-            continue;
-        }
-
-        if (c->rep) {
-            memcpy(o->rep + o->num_entries, c->rep + e0, e1 - e0);
-        } else {
-            memset(o->rep + o->num_entries, 0, e1 - e0);
-        }
-
-        if (c->def) {
-            memcpy(o->def + o->num_entries, c->def + e0, e1 - e0);
-        } else {
-            memset(o->def + o->num_entries, 0, e1 - e0);
-        }
-
-        o->num_entries += e1 - e0;
-
-        if (w && v1 > v0) {
-            memcpy((uint8_t *) o->values + o->num_values * w,
-                   (uint8_t *) c->values + v0 * w, (v1 - v0) * w);
-            k->bytes += (v1 - v0) * w;
-
-        } else if (v1 > v0) {
-            memcpy(o->data + o->data_len, c->data + d0, d1 - d0);
-            base = (uint32_t) o->data_len - (uint32_t) d0;
-
-            for (i = v0; i < v1; i++) {
-                o->offsets[o->num_values + (i - v0) + 1] =
-                    c->offsets[i + 1] + base;
-            }
-
-            o->data_len += d1 - d0;
-            k->bytes += (d1 - d0) + (v1 - v0) * 4;
-        }
-
-        o->num_values += v1 - v0;
-        k->bytes += (e1 - e0) * 2;
     }
 
     k->nrows += (int64_t) (r1 - r0);
@@ -1324,11 +1343,160 @@ icetap_rw_ref_cmp(const void *pa, const void *pb, void *ctx)
 }
 
 
+/*
+ * A stable LSD radix sort of the refs by k0, a byte at a time; a byte
+ * that all refs share costs no pass.  The refs come in input order, so
+ * equal prefixes stay in input order.
+ */
+
+static icetap_rc
+icetap_rw_radix(icetap_rw_ref_t *refs, size_t n)
+{
+    size_t            i, b, sum, t, (*cnt)[256];
+    icetap_rw_ref_t  *tmp, *from, *to, *x;
+
+    if (n < 2) {
+        return ICETAP_OK;
+    }
+
+    tmp = icetap_alloc(n * sizeof(icetap_rw_ref_t));
+    cnt = icetap_calloc(8, sizeof(*cnt));
+
+    if (tmp == NULL || cnt == NULL) {
+        icetap_free(tmp);
+        icetap_free(cnt);
+        return ICETAP_NOMEM;
+    }
+
+    for (i = 0; i < n; i++) {
+        for (b = 0; b < 8; b++) {
+            cnt[b][(refs[i].k0 >> (b * 8)) & 0xff]++;
+        }
+    }
+
+    from = refs;
+    to = tmp;
+
+    for (b = 0; b < 8; b++) {
+        if (cnt[b][(refs[0].k0 >> (b * 8)) & 0xff] == n) {
+            continue;
+        }
+
+        sum = 0;
+        for (i = 0; i < 256; i++) {
+            t = cnt[b][i];
+            cnt[b][i] = sum;
+            sum += t;
+        }
+
+        for (i = 0; i < n; i++) {
+            to[cnt[b][(from[i].k0 >> (b * 8)) & 0xff]++] = from[i];
+        }
+
+        x = from;
+        from = to;
+        to = x;
+    }
+
+    if (from != refs) {
+        memcpy(refs, from, n * sizeof(icetap_rw_ref_t));
+    }
+
+    icetap_free(tmp);
+    icetap_free(cnt);
+
+    return ICETAP_OK;
+}
+
+
+/*
+ * Column j of sorted rows refs[0..n) to the sink.  A source column that
+ * is flat and has no nulls keeps row r in entry r and value r, with a
+ * repetition level of 0 and one definition level for all: only the value
+ * itself is read, not the row's entry and value indexes and its levels
+ * (each a cache miss at a random row).  Other columns take the general
+ * way.
+ */
+
+static icetap_rc
+icetap_rw_gather_col(icetap_rw_sink_t *k, size_t j, icetap_rw_src_t *srcs,
+    const icetap_rw_ref_t *refs, size_t n)
+{
+    int                  m;
+    size_t               i, r, w, d0, d1, len;
+    icetap_rc            rc;
+    icetap_rw_src_t     *s;
+    icetap_pq_column_t  *o, *c;
+
+    o = &k->cols[j];
+    w = icetap_rw_width(o->physical);
+
+    if (w && icetap_rw_col_reserve(o, n, n, 0) != ICETAP_OK) {
+        return icetap_error_set(k->rw->err, ICETAP_NOMEM, "out of memory");
+    }
+
+    for (i = 0; i < n; i++) {
+        s = &srcs[refs[i].src];
+        r = refs[i].row;
+        m = s->map[j];
+        c = m >= 0 ? &s->cols[m] : NULL;
+
+        if (c == NULL || c->num_entries != s->nrows
+            || c->num_values != s->nrows
+            || icetap_rw_width(c->physical) != w)
+        {
+            rc = icetap_rw_put_col(k, j, s, r, r + 1);
+            if (rc != ICETAP_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (w == 0) {
+            d0 = c->offsets[r];
+            d1 = c->offsets[r + 1];
+            len = d1 - d0;
+
+            if (icetap_rw_col_reserve(o, 1, 1, len) != ICETAP_OK) {
+                return icetap_error_set(k->rw->err, ICETAP_NOMEM,
+                                        "out of memory");
+            }
+
+            memcpy(o->data + o->data_len, c->data + d0, len);
+            o->data_len += len;
+            o->offsets[o->num_values + 1] = (uint32_t) o->data_len;
+            k->bytes += len + 4;
+
+        } else if (w == 8) {
+            ((uint64_t *) o->values)[o->num_values] =
+                ((uint64_t *) c->values)[r];
+
+        } else if (w == 4) {
+            ((uint32_t *) o->values)[o->num_values] =
+                ((uint32_t *) c->values)[r];
+
+        } else {
+            memcpy((uint8_t *) o->values + o->num_values * w,
+                   (uint8_t *) c->values + r * w, w);
+        }
+
+        o->rep[o->num_entries] = 0;
+        o->def[o->num_entries] = c->def ? c->def[0] : 0;
+        o->num_entries++;
+        o->num_values++;
+        k->bytes += 2 + w;
+    }
+
+    return ICETAP_OK;
+}
+
+
 static icetap_rc
 icetap_rw_sort_out(icetap_rw_t *rw, icetap_rw_src_t *srcs, size_t nsrcs,
     icetap_rw_sink_t *k)
 {
-    size_t                n, i, r;
+    size_t                n, i, r, j, b;
     uint8_t              *zmem;
     icetap_rc             rc;
     icetap_rw_ref_t      *refs;
@@ -1374,14 +1542,51 @@ icetap_rw_sort_out(icetap_rw_t *rw, icetap_rw_src_t *srcs, size_t nsrcs,
 
     sc.rw = rw;
     sc.srcs = srcs;
-    qsort_r(refs, n, sizeof(icetap_rw_ref_t), icetap_rw_ref_cmp, &sc);
+
+    if (rw->zorder) {
+        qsort_r(refs, n, sizeof(icetap_rw_ref_t), icetap_rw_ref_cmp, &sc);
+
+    } else if (icetap_rw_radix(refs, n) != ICETAP_OK) {
+        icetap_free(refs);
+        return icetap_error_set(rw->err, ICETAP_NOMEM, "out of memory");
+
+    } else {
+        /*
+         * Rows of equal first-key prefixes (long strings, further keys,
+         * a null beside an extreme value) are ordered by the whole keys,
+         * as the comparator orders them.
+         */
+
+        for (i = 0; i < n; i = r) {
+            for (r = i + 1; r < n && refs[r].k0 == refs[i].k0; r++) {
+                /* void */
+            }
+
+            if (r - i > 1) {
+                qsort_r(refs + i, r - i, sizeof(icetap_rw_ref_t),
+                        icetap_rw_ref_cmp, &sc);
+            }
+        }
+    }
+
+    /*
+     * The sorted rows go out in batches, column by column: one column of
+     * the sources is the working set at a time, not every column of a
+     * random row.
+     */
 
     rc = ICETAP_OK;
 
-    for (i = 0; i < n && rc == ICETAP_OK; i++) {
-        rc = icetap_rw_put_range(k, &srcs[refs[i].src], refs[i].row,
-                                 refs[i].row + 1);
+    for (i = 0; i < n && rc == ICETAP_OK; i += b) {
+        b = icetap_min(n - i, ICETAP_RW_GATHER);
+
+        for (j = 0; j < rw->nleaves && rc == ICETAP_OK; j++) {
+            rc = icetap_rw_gather_col(k, j, srcs, refs + i, b);
+        }
+
         if (rc == ICETAP_OK) {
+            k->nrows += (int64_t) b;
+            rw->res->rows += (int64_t) b;
             rc = icetap_rw_sink_check(k);
         }
     }
